@@ -1,0 +1,213 @@
+import type {
+  sendUnaryData,
+  ServerDuplexStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { NodeStoppingError } from '../errors.js';
+import type { HandlerRegistry } from '../sessions/handler-registry.js';
+import type { EngineEvent, Payload, SessionEngine } from '../sessions/session-engine.js';
+import type { ApplyRequest__Output } from '../generated/baton/v1/ApplyRequest.js';
+import type { ApplyResponse } from '../generated/baton/v1/ApplyResponse.js';
+import type { CloseRequest__Output } from '../generated/baton/v1/CloseRequest.js';
+import type { CloseResponse } from '../generated/baton/v1/CloseResponse.js';
+import type { GetRequest__Output } from '../generated/baton/v1/GetRequest.js';
+import type { GetResponse } from '../generated/baton/v1/GetResponse.js';
+import type { OpenRequest__Output } from '../generated/baton/v1/OpenRequest.js';
+import type { OpenResponse } from '../generated/baton/v1/OpenResponse.js';
+import type { Payload__Output } from '../generated/baton/v1/Payload.js';
+import type { SessionServiceHandlers } from '../generated/baton/v1/SessionService.js';
+import type { WatchEvent } from '../generated/baton/v1/WatchEvent.js';
+import type { WatchRequest__Output } from '../generated/baton/v1/WatchRequest.js';
+import { toErrorDetail, toStatusObject } from './status-mapper.js';
+import { toSessionView } from './session-view.js';
+
+/**
+ * A watcher that stops reading is cut off once this many bytes wait in its
+ * buffer, so one slow client cannot grow the node's memory without bound.
+ */
+export const WATCH_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+function payload(p: Payload__Output | null): Payload {
+  return { data: p?.data ?? EMPTY, contentType: p?.contentType ?? '' };
+}
+
+
+/**
+ * SessionService over a SessionEngine. Apply is synchronous in the engine;
+ * answers are written as soon as the operation is committed.
+ */
+export class SessionServiceImpl {
+  private readonly applyStreams = new Set<ServerDuplexStream<ApplyRequest__Output, ApplyResponse>>();
+  private readonly watchStreams = new Set<ServerWritableStream<WatchRequest__Output, WatchEvent>>();
+
+  constructor(
+    private readonly engine: SessionEngine,
+    private readonly registry: HandlerRegistry,
+    private readonly nodeId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get openStreams(): number {
+    return this.applyStreams.size + this.watchStreams.size;
+  }
+
+  handlers(): SessionServiceHandlers {
+    return {
+      Open: (call, callback) => this.open(call, callback),
+      Apply: (call, callback) => this.applyUnary(call, callback),
+      ApplyStream: (call) => this.applyStream(call),
+      Get: (call, callback) => this.getSession(call, callback),
+      Close: (call, callback) => this.close(call, callback),
+      Watch: (call) => this.watch(call),
+    };
+  }
+
+  /**
+   * After the engine stopped accepting: waits up to `graceMs` for clients to
+   * half-close their apply streams (they do when told the node is stopping),
+   * then ends every stream that is left.
+   */
+  async closeStreams(graceMs: number): Promise<void> {
+    for (const call of this.watchStreams) call.emit('error', toStatusObject(new NodeStoppingError(this.nodeId)));
+    this.watchStreams.clear();
+    const deadline = Date.now() + graceMs;
+    while (this.applyStreams.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const call of this.applyStreams) call.end();
+    this.applyStreams.clear();
+  }
+
+  private contentTypeOf(sessionType: string): string {
+    return this.registry.get(sessionType).codec.contentType;
+  }
+
+  private open(call: ServerUnaryCall<OpenRequest__Output, OpenResponse>, callback: sendUnaryData<OpenResponse>): void {
+    try {
+      const req = call.request;
+      const outcome = this.engine.open({
+        sessionType: req.sessionType,
+        sessionId: req.sessionId,
+        params: payload(req.params),
+        opId: req.opId,
+      });
+      callback(null, {
+        session: toSessionView(outcome.record, this.contentTypeOf(outcome.record.sessionType)),
+        deduplicated: outcome.deduplicated,
+      });
+    } catch (err) {
+      callback(toStatusObject(err));
+    }
+  }
+
+  private applyOne(req: ApplyRequest__Output): ApplyResponse {
+    const outcome = this.engine.apply({ sessionId: req.sessionId, opId: req.opId, op: payload(req.op) });
+    return {
+      correlationId: req.correlationId,
+      version: outcome.version,
+      reply: { data: outcome.reply, contentType: outcome.contentType },
+      deduplicated: outcome.deduplicated,
+    };
+  }
+
+  private applyUnary(
+    call: ServerUnaryCall<ApplyRequest__Output, ApplyResponse>,
+    callback: sendUnaryData<ApplyResponse>,
+  ): void {
+    try {
+      callback(null, this.applyOne(call.request));
+    } catch (err) {
+      callback(toStatusObject(err));
+    }
+  }
+
+  private applyStream(call: ServerDuplexStream<ApplyRequest__Output, ApplyResponse>): void {
+    this.applyStreams.add(call);
+    const forget = (): void => {
+      this.applyStreams.delete(call);
+    };
+    call.on('data', (req: ApplyRequest__Output) => {
+      let response: ApplyResponse;
+      try {
+        response = this.applyOne(req);
+      } catch (err) {
+        response = { correlationId: req.correlationId, error: toErrorDetail(err) };
+      }
+      call.write(response);
+    });
+    // Every request read so far has been answered: finish the stream.
+    call.on('end', () => {
+      forget();
+      call.end();
+    });
+    call.on('cancelled', forget);
+    call.on('error', (err) => {
+      forget();
+      this.logger.debug({ err }, 'apply stream failed');
+    });
+  }
+
+  private getSession(call: ServerUnaryCall<GetRequest__Output, GetResponse>, callback: sendUnaryData<GetResponse>): void {
+    try {
+      const record = this.engine.get(call.request.sessionId);
+      callback(null, { session: toSessionView(record, this.contentTypeOf(record.sessionType)) });
+    } catch (err) {
+      callback(toStatusObject(err));
+    }
+  }
+
+  private close(call: ServerUnaryCall<CloseRequest__Output, CloseResponse>, callback: sendUnaryData<CloseResponse>): void {
+    try {
+      callback(null, this.engine.close({ sessionId: call.request.sessionId, opId: call.request.opId }));
+    } catch (err) {
+      callback(toStatusObject(err));
+    }
+  }
+
+  private watch(call: ServerWritableStream<WatchRequest__Output, WatchEvent>): void {
+    let unsubscribe = (): void => {};
+    const finish = (): void => {
+      unsubscribe();
+      this.watchStreams.delete(call);
+    };
+    try {
+      const record = this.engine.get(call.request.sessionId);
+      const contentType = this.contentTypeOf(record.sessionType);
+      this.watchStreams.add(call);
+      call.write({ kind: 'SNAPSHOT', session: toSessionView(record, contentType) });
+      unsubscribe = this.engine.subscribe(record.sessionId, (event: EngineEvent) => {
+        const session = toSessionView(event.record, contentType);
+        if (event.type === 'closed') {
+          finish();
+          call.write({ kind: 'CLOSED', session, opId: event.opId });
+          call.end();
+          return;
+        }
+        if (event.type !== 'changed') return;
+        call.write({
+          kind: 'CHANGE',
+          session,
+          opId: event.opId,
+          reply: { data: event.reply, contentType },
+          timerId: event.timerId ?? '',
+        });
+        if (call.writableLength > WATCH_BUFFER_LIMIT_BYTES) {
+          finish();
+          call.emit('error', {
+            code: status.RESOURCE_EXHAUSTED,
+            details: `watcher of session "${record.sessionId}" fell more than ${WATCH_BUFFER_LIMIT_BYTES} bytes behind; watch again to resume from a snapshot`,
+          });
+        }
+      });
+      call.on('cancelled', finish);
+      call.on('error', finish);
+    } catch (err) {
+      call.emit('error', toStatusObject(err));
+    }
+  }
+}

@@ -1,0 +1,489 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  BatonError,
+  HandlerFailedError,
+  InvalidArgumentError,
+  LimitExceededError,
+  MalformedPayloadError,
+  NodeStoppingError,
+  OperationRejectedError,
+  SchemaTooNewError,
+  SessionExistsError,
+  SessionNotFoundError,
+} from '../errors.js';
+import type { EngineOptions } from './engine-options.js';
+import { MAX_ID_LENGTH } from './engine-options.js';
+import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
+import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
+import { findDedupe, rememberOperation } from './session-record.js';
+import type { SessionRecord, TimerEntry } from './session-record.js';
+import { TimerQueue } from './timer-queue.js';
+import type { DueTimer } from './timer-queue.js';
+
+/** Bytes with their content type, as they travel on the wire. */
+export interface Payload {
+  readonly data: Buffer;
+  /** Empty means "the handler's content type". */
+  readonly contentType: string;
+}
+
+export interface OpenCommand {
+  readonly sessionType: string;
+  /** Empty: the engine generates one. */
+  readonly sessionId: string;
+  /** Empty data: init() gets undefined. */
+  readonly params: Payload;
+  /** Empty: the open is not deduplicated. */
+  readonly opId: string;
+}
+
+export interface ApplyCommand {
+  readonly sessionId: string;
+  readonly opId: string;
+  readonly op: Payload;
+}
+
+export interface CloseCommand {
+  readonly sessionId: string;
+  readonly opId: string;
+}
+
+export interface OpenOutcome {
+  readonly record: SessionRecord;
+  readonly deduplicated: boolean;
+}
+
+export interface ApplyOutcome {
+  readonly version: number;
+  readonly reply: Buffer;
+  readonly contentType: string;
+  readonly deduplicated: boolean;
+}
+
+/** What changed, for watchers and (later) replication. */
+export type EngineEvent =
+  | { readonly type: 'opened'; readonly record: SessionRecord; readonly opId: string }
+  | {
+      readonly type: 'changed';
+      readonly record: SessionRecord;
+      readonly opId: string;
+      readonly reply: Buffer;
+      /** Set when a timer fired. */
+      readonly timerId: string | undefined;
+    }
+  | { readonly type: 'closed'; readonly record: SessionRecord; readonly opId: string };
+
+export type EngineListener = (event: EngineEvent) => void;
+
+export interface EngineStats {
+  readonly sessions: number;
+  readonly pendingTimers: number;
+  readonly operationsApplied: number;
+  readonly operationsRefused: number;
+}
+
+const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+
+function checkId(field: string, value: string, pattern?: RegExp): void {
+  if (value.length === 0) throw new InvalidArgumentError(field, 'must not be empty');
+  if (value.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(field, `is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`);
+  }
+  if (pattern !== undefined && !pattern.test(value)) {
+    throw new InvalidArgumentError(field, `"${value}" has characters outside [A-Za-z0-9._:-]`);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Working copy of a session's timers during one init/apply: committed only
+ * when the handler returns normally.
+ */
+class OperationContext implements ApplyContext, InitContext {
+  readonly working: Map<string, TimerEntry>;
+
+  constructor(
+    readonly sessionId: string,
+    readonly version: number,
+    readonly nowMs: number,
+    readonly timer: TimerInfo | undefined,
+    timers: readonly TimerEntry[],
+    private readonly loaded: LoadedHandler,
+    private readonly options: EngineOptions,
+  ) {
+    this.working = new Map(timers.map((t) => [t.timerId, t]));
+  }
+
+  timers(): readonly TimerInfo[] {
+    return [...this.working.values()].map(({ timerId, deadlineMs }) => ({ timerId, deadlineMs }));
+  }
+
+  setTimer(timerId: string, deadlineMs: number, payload: unknown): void {
+    if (typeof timerId !== 'string') throw new HandlerFailedError('setTimer: timerId must be a string');
+    checkId('timerId', timerId);
+    if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs)) {
+      throw new HandlerFailedError(`setTimer("${timerId}"): deadlineMs must be a finite number of ms since the epoch`);
+    }
+    if (!this.working.has(timerId) && this.working.size >= this.options.maxTimersPerSession) {
+      throw new LimitExceededError(
+        'ERR_TOO_MANY_TIMERS',
+        `session "${this.sessionId}" would have more than ${this.options.maxTimersPerSession} timers; cancel some first`,
+        this.options.maxTimersPerSession,
+        this.working.size + 1,
+      );
+    }
+    let encoded: Buffer;
+    try {
+      encoded = this.loaded.codec.encode(payload);
+    } catch (err) {
+      throw new HandlerFailedError(`setTimer("${timerId}"): payload cannot be encoded: ${errorMessage(err)}`, { cause: err });
+    }
+    if (encoded.length > this.options.maxOperationBytes) {
+      throw new LimitExceededError(
+        'ERR_OPERATION_TOO_LARGE',
+        `timer "${timerId}" payload is ${encoded.length} bytes; operations are limited to ${this.options.maxOperationBytes}`,
+        this.options.maxOperationBytes,
+        encoded.length,
+      );
+    }
+    this.working.set(timerId, { timerId, deadlineMs: Math.floor(deadlineMs), payload: encoded });
+  }
+
+  cancelTimer(timerId: string): boolean {
+    return this.working.delete(timerId);
+  }
+
+  sortedTimers(): TimerEntry[] {
+    return [...this.working.values()].sort((a, b) => (a.timerId < b.timerId ? -1 : a.timerId > b.timerId ? 1 : 0));
+  }
+}
+
+/**
+ * Holds a node's sessions and applies operations to them through their
+ * handlers. Every method is synchronous: one operation is applied entirely
+ * (decode, handler, encode, limits, commit) before the next starts, so a
+ * session is never seen half-changed.
+ */
+export class SessionEngine {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly watchers = new Map<string, Set<EngineListener>>();
+  private readonly listeners: EngineListener[] = [];
+  private readonly timerQueue: TimerQueue;
+  private accepting = true;
+  private applied = 0;
+  private refused = 0;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly registry: HandlerRegistry,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.timerQueue = new TimerQueue((due) => this.fireTimer(due), now);
+  }
+
+  start(): void {
+    this.timerQueue.start();
+  }
+
+  /** Refuses new work from now on (ERR_NODE_STOPPING) and stops firing timers. */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.timerQueue.stop();
+  }
+
+  stats(): EngineStats {
+    return {
+      sessions: this.sessions.size,
+      pendingTimers: this.timerQueue.size,
+      operationsApplied: this.applied,
+      operationsRefused: this.refused,
+    };
+  }
+
+  /** Listens to every change of every session. */
+  onEvent(listener: EngineListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Listens to one session's changes; returns the unsubscribe function. */
+  subscribe(sessionId: string, listener: EngineListener): () => void {
+    let set = this.watchers.get(sessionId);
+    if (set === undefined) {
+      set = new Set();
+      this.watchers.set(sessionId, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.watchers.get(sessionId);
+      if (current === undefined) return;
+      current.delete(listener);
+      if (current.size === 0) this.watchers.delete(sessionId);
+    };
+  }
+
+  get(sessionId: string): SessionRecord {
+    checkId('session_id', sessionId);
+    const record = this.sessions.get(sessionId);
+    if (record === undefined) throw new SessionNotFoundError(sessionId);
+    return record;
+  }
+
+  open(command: OpenCommand): OpenOutcome {
+    this.checkAccepting();
+    const loaded = this.registry.get(command.sessionType);
+    if (command.sessionId !== '') checkId('session_id', command.sessionId, SESSION_ID_PATTERN);
+    if (command.opId !== '') checkId('op_id', command.opId);
+    const existing = command.sessionId === '' ? undefined : this.sessions.get(command.sessionId);
+    if (existing !== undefined) {
+      if (command.opId !== '' && existing.sessionType === command.sessionType && findDedupe(existing, command.opId)) {
+        return { record: existing, deduplicated: true };
+      }
+      throw new SessionExistsError(command.sessionId);
+    }
+    if (this.sessions.size >= this.options.maxSessions) {
+      throw new LimitExceededError(
+        'ERR_TOO_MANY_SESSIONS',
+        `this node holds ${this.sessions.size} sessions, its limit (--max-sessions); close some or raise the limit`,
+        this.options.maxSessions,
+        this.sessions.size + 1,
+      );
+    }
+    this.checkPayload('params', command.params, loaded);
+    const params = command.params.data.length === 0 ? undefined : this.decode('params', command.params, loaded);
+    const sessionId = command.sessionId === '' ? randomUUID() : command.sessionId;
+    const nowMs = this.now();
+    const ctx = new OperationContext(sessionId, 0, nowMs, undefined, [], loaded, this.options);
+    let state: unknown;
+    try {
+      state = loaded.handler.init(params, ctx);
+    } catch (err) {
+      throw this.handlerError('init', command.sessionType, err);
+    }
+    const stateBytes = this.encodeState(loaded, sessionId, state);
+    const record: SessionRecord = {
+      sessionId,
+      sessionType: command.sessionType,
+      version: 0,
+      schemaVersion: loaded.schemaVersion,
+      owner: this.options.nodeId,
+      epoch: 0,
+      state: stateBytes,
+      timers: ctx.sortedTimers(),
+      dedupe: command.opId === '' ? [] : [{ opId: command.opId, version: 0, reply: Buffer.alloc(0) }],
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+    };
+    this.sessions.set(sessionId, record);
+    for (const timer of record.timers) this.timerQueue.schedule(sessionId, timer.timerId, timer.deadlineMs);
+    this.emit({ type: 'opened', record, opId: command.opId });
+    return { record, deduplicated: false };
+  }
+
+  apply(command: ApplyCommand): ApplyOutcome {
+    try {
+      this.checkAccepting();
+      checkId('op_id', command.opId);
+      const record = this.get(command.sessionId);
+      const loaded = this.registry.get(record.sessionType);
+      const seen = findDedupe(record, command.opId);
+      if (seen !== undefined) {
+        return { version: seen.version, reply: seen.reply, contentType: loaded.codec.contentType, deduplicated: true };
+      }
+      this.checkPayload('operation', command.op, loaded);
+      const op = this.decode('operation', command.op, loaded);
+      const reply = this.applyToRecord(record, loaded, op, command.opId, undefined);
+      return { version: record.version, reply, contentType: loaded.codec.contentType, deduplicated: false };
+    } catch (err) {
+      this.refused++;
+      throw err;
+    }
+  }
+
+  close(command: CloseCommand): { version: number } {
+    this.checkAccepting();
+    if (command.opId !== '') checkId('op_id', command.opId);
+    const record = this.get(command.sessionId);
+    this.sessions.delete(command.sessionId);
+    for (const timer of record.timers) this.timerQueue.cancel(record.sessionId, timer.timerId);
+    this.emit({ type: 'closed', record, opId: command.opId });
+    this.watchers.delete(command.sessionId);
+    return { version: record.version };
+  }
+
+  /**
+   * Runs the handler on a decoded operation and commits the result; throws
+   * (leaving the record untouched) when anything fails.
+   */
+  private applyToRecord(
+    record: SessionRecord,
+    loaded: LoadedHandler,
+    op: unknown,
+    opId: string,
+    timer: TimerInfo | undefined,
+  ): Buffer {
+    const state = this.currentState(record, loaded);
+    const timers = timer === undefined ? record.timers : record.timers.filter((t) => t.timerId !== timer.timerId);
+    const ctx = new OperationContext(record.sessionId, record.version, this.now(), timer, timers, loaded, this.options);
+    let result: unknown;
+    try {
+      result = loaded.handler.apply(state, op, ctx);
+    } catch (err) {
+      throw this.handlerError('apply', record.sessionType, err);
+    }
+    if (typeof result !== 'object' || result === null || !('state' in result)) {
+      throw new HandlerFailedError(
+        `handler "${record.sessionType}" apply() must return { state, reply }; it returned ${typeof result}`,
+      );
+    }
+    const { state: nextState, reply } = result as { state: unknown; reply?: unknown };
+    const stateBytes = this.encodeState(loaded, record.sessionId, nextState);
+    let replyBytes: Buffer;
+    try {
+      replyBytes = reply === undefined ? Buffer.alloc(0) : loaded.codec.encode(reply);
+    } catch (err) {
+      throw new HandlerFailedError(`handler "${record.sessionType}" returned a reply that cannot be encoded: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    // Commit: nothing below can throw.
+    const nextTimers = ctx.sortedTimers();
+    this.rescheduleTimers(record.sessionId, record.timers, nextTimers);
+    record.state = stateBytes;
+    record.schemaVersion = loaded.schemaVersion;
+    record.timers = nextTimers;
+    record.version += 1;
+    record.updatedAtMs = ctx.nowMs;
+    rememberOperation(record, { opId, version: record.version, reply: replyBytes }, this.options.dedupeWindow);
+    this.applied++;
+    this.emit({ type: 'changed', record, opId, reply: replyBytes, timerId: timer?.timerId });
+    return replyBytes;
+  }
+
+  private fireTimer(due: DueTimer): void {
+    const record = this.sessions.get(due.sessionId);
+    if (record === undefined || record.owner !== this.options.nodeId) return;
+    const entry = record.timers.find((t) => t.timerId === due.timerId && t.deadlineMs === due.deadlineMs);
+    if (entry === undefined) return;
+    const opId = `timer:${entry.timerId}:${entry.deadlineMs}`;
+    const timer: TimerInfo = { timerId: entry.timerId, deadlineMs: entry.deadlineMs };
+    try {
+      const loaded = this.registry.get(record.sessionType);
+      const op = loaded.codec.decode(entry.payload);
+      this.applyToRecord(record, loaded, op, opId, timer);
+    } catch (err) {
+      // A timer that fails still fires only once: consume it, keep the state.
+      this.logger.warn(
+        { err, sessionId: record.sessionId, timerId: entry.timerId },
+        'timer operation failed; the timer is consumed and the state is unchanged',
+      );
+      record.timers = record.timers.filter((t) => t !== entry);
+      record.version += 1;
+      record.updatedAtMs = this.now();
+      rememberOperation(record, { opId, version: record.version, reply: Buffer.alloc(0) }, this.options.dedupeWindow);
+      this.emit({ type: 'changed', record, opId, reply: Buffer.alloc(0), timerId: entry.timerId });
+    }
+  }
+
+  private rescheduleTimers(sessionId: string, before: readonly TimerEntry[], after: readonly TimerEntry[]): void {
+    if (before.length === 0 && after.length === 0) return;
+    const next = new Map(after.map((t) => [t.timerId, t.deadlineMs]));
+    for (const t of before) if (next.get(t.timerId) !== t.deadlineMs) this.timerQueue.cancel(sessionId, t.timerId);
+    const prev = new Map(before.map((t) => [t.timerId, t.deadlineMs]));
+    for (const t of after) if (prev.get(t.timerId) !== t.deadlineMs) this.timerQueue.schedule(sessionId, t.timerId, t.deadlineMs);
+  }
+
+  /** The record's state decoded, migrated to the loaded handler's schema. */
+  private currentState(record: SessionRecord, loaded: LoadedHandler): unknown {
+    let state: unknown;
+    try {
+      state = loaded.codec.decode(record.state);
+    } catch (err) {
+      throw new BatonError('ERR_INTERNAL', `stored state of session "${record.sessionId}" cannot be decoded: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    if (record.schemaVersion === loaded.schemaVersion) return state;
+    if (record.schemaVersion > loaded.schemaVersion) {
+      throw new SchemaTooNewError(record.sessionId, record.schemaVersion, loaded.schemaVersion);
+    }
+    try {
+      return loaded.handler.migrate(state, record.schemaVersion);
+    } catch (err) {
+      throw new HandlerFailedError(
+        `handler "${record.sessionType}" migrate() from schema ${record.schemaVersion} failed: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private checkAccepting(): void {
+    if (!this.accepting) throw new NodeStoppingError(this.options.nodeId);
+  }
+
+  private checkPayload(what: 'operation' | 'params', payload: Payload, loaded: LoadedHandler): void {
+    if (payload.data.length > this.options.maxOperationBytes) {
+      throw new LimitExceededError(
+        'ERR_OPERATION_TOO_LARGE',
+        `${what} is ${payload.data.length} bytes; this node accepts at most ${this.options.maxOperationBytes} (--max-operation-bytes)`,
+        this.options.maxOperationBytes,
+        payload.data.length,
+      );
+    }
+    if (payload.contentType !== '' && payload.contentType !== loaded.codec.contentType) {
+      throw new MalformedPayloadError(
+        `${what} has content type "${payload.contentType}", but session type "${loaded.sessionType}" takes "${loaded.codec.contentType}"`,
+      );
+    }
+  }
+
+  private decode(what: 'operation' | 'params', payload: Payload, loaded: LoadedHandler): unknown {
+    try {
+      return loaded.codec.decode(payload.data);
+    } catch (err) {
+      throw new MalformedPayloadError(
+        `${what} is not valid ${loaded.codec.contentType} for session type "${loaded.sessionType}": ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private encodeState(loaded: LoadedHandler, sessionId: string, state: unknown): Buffer {
+    let bytes: Buffer;
+    try {
+      bytes = loaded.codec.encode(state);
+    } catch (err) {
+      throw new HandlerFailedError(`handler "${loaded.sessionType}" produced a state that cannot be encoded: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    if (bytes.length > this.options.maxStateBytes) {
+      throw new LimitExceededError(
+        'ERR_STATE_TOO_LARGE',
+        `the operation would grow session "${sessionId}" to ${bytes.length} bytes of state; the limit is ${this.options.maxStateBytes} (--max-state-bytes); nothing was applied`,
+        this.options.maxStateBytes,
+        bytes.length,
+      );
+    }
+    return bytes;
+  }
+
+  private handlerError(phase: 'init' | 'apply', sessionType: string, err: unknown): BatonError {
+    if (err instanceof BatonError) return err;
+    const code = (err as { code?: unknown } | null)?.code;
+    if (err instanceof Error && typeof code === 'string' && code.length > 0) {
+      return new OperationRejectedError(`${sessionType}: ${err.message}`, code);
+    }
+    return new HandlerFailedError(`handler "${sessionType}" ${phase}() threw: ${errorMessage(err)}`, { cause: err });
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+    const set = this.watchers.get(event.record.sessionId);
+    if (set !== undefined) for (const listener of [...set]) listener(event);
+  }
+}
