@@ -62,7 +62,7 @@ export class SessionServiceImpl {
       Apply: (call, callback) => this.applyUnary(call, callback),
       ApplyStream: (call) => this.applyStream(call),
       Get: (call, callback) => this.getSession(call, callback),
-      Close: (call, callback) => this.close(call, callback),
+      CloseSession: (call, callback) => this.close(call, callback),
       Watch: (call) => this.watch(call),
     };
   }

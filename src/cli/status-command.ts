@@ -1,0 +1,87 @@
+import { credentials } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { Command, Option } from 'commander';
+import type { NodeStatus__Output } from '../generated/baton/v1/NodeStatus.js';
+import { parseHostPort } from '../rpc/address.js';
+import { loadBatonProto } from '../rpc/proto-loader.js';
+import { fromServiceError } from '../rpc/status-mapper.js';
+import { parsePositiveInt } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from './usage-error.js';
+
+const DEFAULT_CONTROL = '127.0.0.1:7101';
+
+export type NodeReport =
+  | { readonly address: string; readonly reachable: true; readonly status: NodeStatus__Output }
+  | { readonly address: string; readonly reachable: false; readonly error: string };
+
+/** Asks one node's ControlService for its status. */
+export function fetchStatus(address: string, timeoutMs: number): Promise<NodeReport> {
+  const proto = loadBatonProto();
+  const client = new proto.baton.v1.ControlService(address, credentials.createInsecure());
+  return new Promise<NodeReport>((resolve) => {
+    client.Status({}, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: NodeStatus__Output) => {
+      client.close();
+      if (err || res === undefined) {
+        resolve({ address, reachable: false, error: err ? fromServiceError(err, address).message : 'empty answer' });
+      } else {
+        resolve({ address, reachable: true, status: res });
+      }
+    });
+  });
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h`;
+}
+
+function table(reports: readonly NodeReport[]): string {
+  const header = ['NODE', 'STATE', 'RELEASE', 'SESSIONS', 'TIMERS', 'APPLIED', 'REFUSED', 'STREAMS', 'UPTIME', 'ADDRESS'];
+  const rows = reports.map((r) =>
+    r.reachable
+      ? [
+          r.status.nodeId,
+          r.status.state,
+          r.status.release,
+          String(r.status.sessions),
+          String(r.status.pendingTimers),
+          String(r.status.operationsApplied),
+          String(r.status.operationsRefused),
+          String(r.status.openStreams),
+          formatDuration(Date.now() - r.status.startedAtMs),
+          r.status.sessionAddress,
+        ]
+      : ['?', 'unreachable', '-', '-', '-', '-', '-', '-', '-', r.address],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  for (const r of reports) {
+    if (!r.reachable) out.push(`${r.address}: ${r.error}`);
+    else out.push(`${r.status.nodeId}: handlers ${r.status.handlers.map((h) => `${h.sessionType}@${h.schemaVersion}`).join(', ')}`);
+  }
+  return out.join('\n');
+}
+
+export function statusCommand(setExitCode: (code: number) => void): Command {
+  return new Command('status')
+    .description('show the state of each node (exit code 1 when any node is unreachable)')
+    .addOption(new Option('--control <list>', `comma-separated control API addresses [env: BATON_CONTROL] (default: ${DEFAULT_CONTROL})`))
+    .option('--timeout-ms <ms>', 'how long to wait for each node', '2000')
+    .option('--json', 'print a JSON array with one entry per node')
+    .action(async (opts: { control?: string; timeoutMs: string; json?: boolean }) => {
+      const addresses = (opts.control ?? process.env.BATON_CONTROL ?? DEFAULT_CONTROL)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      for (const a of addresses) {
+        if (parseHostPort(a) === undefined) throw new UsageError(`--control: "${a}" is not HOST:PORT (e.g. 127.0.0.1:7101)`);
+      }
+      const timeoutMs = parsePositiveInt('--timeout-ms', opts.timeoutMs);
+      const reports = await Promise.all(addresses.map((a) => fetchStatus(a, timeoutMs)));
+      process.stdout.write(opts.json ? `${JSON.stringify(reports)}\n` : `${table(reports)}\n`);
+      setExitCode(reports.every((r) => r.reachable) ? EXIT_OK : EXIT_FAILURE);
+    });
+}

@@ -1,0 +1,125 @@
+import { status } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { ApplyRequest } from '../generated/baton/v1/ApplyRequest.js';
+import type { ApplyResponse__Output } from '../generated/baton/v1/ApplyResponse.js';
+import type { SessionServiceClient } from '../generated/baton/v1/SessionService.js';
+import { fromErrorDetail, fromServiceError, RemoteError } from '../rpc/status-mapper.js';
+
+interface Pending {
+  resolve(response: ApplyResponse__Output): void;
+  reject(err: RemoteError): void;
+  timer: NodeJS.Timeout;
+}
+
+/** One ApplyStream call and the operations waiting for an answer on it. */
+class StreamHandle {
+  readonly pending = new Map<number, Pending>();
+  closed = false;
+
+  constructor(
+    readonly call: ClientDuplexStream<ApplyRequest, ApplyResponse__Output>,
+    private readonly address: string,
+    onGone: (handle: StreamHandle) => void,
+  ) {
+    call.on('data', (response: ApplyResponse__Output) => {
+      const entry = this.pending.get(response.correlationId);
+      if (entry === undefined) return; // timed out already
+      this.pending.delete(response.correlationId);
+      clearTimeout(entry.timer);
+      if (response.error === null) {
+        entry.resolve(response);
+        return;
+      }
+      const err = fromErrorDetail(response.error);
+      // The node is stopping: stop sending here and half-close, so it can
+      // answer what it has read and end the stream cleanly.
+      if (err.code === 'ERR_NODE_STOPPING') this.halfClose(onGone);
+      entry.reject(err);
+    });
+    const fail = (err: RemoteError): void => {
+      this.closed = true;
+      const orphans = [...this.pending.values()];
+      this.pending.clear();
+      onGone(this);
+      for (const entry of orphans) {
+        clearTimeout(entry.timer);
+        entry.reject(err);
+      }
+    };
+    call.on('error', (err: ServiceError) => fail(fromServiceError(err, address)));
+    call.on('end', () =>
+      fail(new RemoteError('ERR_UNAVAILABLE', `apply stream to ${address} ended before answering`, status.UNAVAILABLE, undefined, undefined)),
+    );
+  }
+
+  halfClose(onGone: (handle: StreamHandle) => void): void {
+    if (this.closed) return;
+    this.closed = true;
+    onGone(this);
+    this.call.end();
+  }
+
+  cancel(): void {
+    this.closed = true;
+    this.call.cancel();
+  }
+
+  timeout(id: number, timeoutMs: number): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return;
+    this.pending.delete(id);
+    entry.reject(
+      new RemoteError(
+        'ERR_DEADLINE_EXCEEDED',
+        `no answer from ${this.address} within ${timeoutMs} ms`,
+        status.DEADLINE_EXCEEDED,
+        undefined,
+        undefined,
+      ),
+    );
+  }
+}
+
+/**
+ * Multiplexes operations for one node over a single ApplyStream, matching
+ * answers by correlation id (they may arrive out of order). A broken stream
+ * fails its pending operations with a retryable error; the next operation
+ * opens a new stream.
+ */
+export class ApplyStreamMux {
+  private current: StreamHandle | undefined;
+  private readonly handles = new Set<StreamHandle>();
+  private nextId = 1;
+
+  constructor(
+    private readonly client: SessionServiceClient,
+    private readonly address: string,
+  ) {}
+
+  send(request: Omit<ApplyRequest, 'correlationId'>, timeoutMs: number): Promise<ApplyResponse__Output> {
+    const handle = this.handle();
+    const correlationId = this.nextId++;
+    return new Promise<ApplyResponse__Output>((resolve, reject) => {
+      const timer = setTimeout(() => handle.timeout(correlationId, timeoutMs), timeoutMs);
+      handle.pending.set(correlationId, { resolve, reject, timer });
+      handle.call.write({ ...request, correlationId });
+    });
+  }
+
+  close(): void {
+    for (const handle of this.handles) handle.cancel();
+    this.handles.clear();
+    this.current = undefined;
+  }
+
+  private handle(): StreamHandle {
+    if (this.current !== undefined && !this.current.closed) return this.current;
+    const handle = new StreamHandle(this.client.ApplyStream(), this.address, (gone) => {
+      if (this.current === gone) this.current = undefined;
+      if (gone.pending.size === 0) this.handles.delete(gone);
+    });
+    this.handles.add(handle);
+    this.current = handle;
+    return handle;
+  }
+}

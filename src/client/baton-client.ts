@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import { credentials, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { BatonError, InvalidArgumentError } from '../errors.js';
+import type { ApplyResponse__Output } from '../generated/baton/v1/ApplyResponse.js';
+import type { SessionServiceClient } from '../generated/baton/v1/SessionService.js';
+import type { WatchEvent__Output } from '../generated/baton/v1/WatchEvent.js';
+import { parseHostPort } from '../rpc/address.js';
+import { loadBatonProto } from '../rpc/proto-loader.js';
+import { fromServiceError, RemoteError } from '../rpc/status-mapper.js';
+import { ApplyStreamMux } from './apply-stream-mux.js';
+import {
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+} from './client-options.js';
+import type { ApplyOptions, BatonClientOptions, CallOptions, OpenOptions, ResolvedClientOptions } from './client-options.js';
+import { decodeValue, encodeValue } from './payload-codec.js';
+import { toSnapshot } from './session-snapshot.js';
+import type { SessionSnapshot } from './session-snapshot.js';
+import { SessionWatch } from './session-watch.js';
+
+export interface ApplyResult<R = unknown> {
+  /** Session version after the operation. */
+  readonly version: number;
+  /** The handler's reply (decoded when JSON). */
+  readonly reply: R;
+  /** True when the node had already applied this op id and returned the original reply. */
+  readonly deduplicated: boolean;
+  readonly opId: string;
+  /** How many attempts the call took (1 without retries). */
+  readonly attempts: number;
+}
+
+/** Most redirects followed by one call, so two confused nodes cannot loop a client. */
+const MAX_REDIRECTS = 4;
+/** Bound on remembered session owners; cleared when full. */
+const MAX_OWNER_HINTS = 100_000;
+/** Larger than any node's state limit. */
+const CLIENT_MESSAGE_LIMIT_BYTES = 128 * 1024 * 1024;
+
+interface Connection {
+  readonly address: string;
+  readonly client: SessionServiceClient;
+  readonly mux: ApplyStreamMux;
+}
+
+function resolveOptions(options: BatonClientOptions): ResolvedClientOptions {
+  if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
+    throw new InvalidArgumentError('nodes', 'give at least one node address, e.g. ["127.0.0.1:7100"]');
+  }
+  for (const node of options.nodes) {
+    if (parseHostPort(node) === undefined) throw new InvalidArgumentError('nodes', `"${node}" is not HOST:PORT`);
+  }
+  const positive = (field: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(field, `must be a positive number of ms, got ${value}`);
+    return value;
+  };
+  return {
+    nodes: [...options.nodes],
+    deadlineMs: positive('deadlineMs', options.deadlineMs, DEFAULT_DEADLINE_MS),
+    attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS),
+    initialBackoffMs: positive('initialBackoffMs', options.initialBackoffMs, DEFAULT_INITIAL_BACKOFF_MS),
+    maxBackoffMs: positive('maxBackoffMs', options.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS),
+    clientId: options.clientId ?? randomUUID(),
+  };
+}
+
+function isRetryable(err: RemoteError): boolean {
+  return err.grpcCode === status.UNAVAILABLE || err.grpcCode === status.DEADLINE_EXCEEDED;
+}
+
+function asRemote(err: unknown, address: string): RemoteError {
+  if (err instanceof RemoteError) return err;
+  if (err instanceof BatonError) throw err;
+  if (typeof err === 'object' && err !== null && 'code' in err && 'details' in err) {
+    return fromServiceError(err as ServiceError, address);
+  }
+  throw err;
+}
+
+/**
+ * Client SDK for a Baton pair. Assigns operation ids, retries transient
+ * failures with backoff inside each call's deadline, fails over between the
+ * nodes and follows "not the owner" redirects, so the application sees
+ * neither. Operations go over one multiplexed stream per node by default.
+ */
+export class BatonClient {
+  readonly options: ResolvedClientOptions;
+  private readonly connections = new Map<string, Connection>();
+  private readonly ownerHints = new Map<string, string>();
+  private preferred = 0;
+  private opSeq = 0;
+  private closed = false;
+
+  constructor(options: BatonClientOptions) {
+    this.options = resolveOptions(options);
+  }
+
+  /** A fresh operation id: unique per client, ordered within it. */
+  nextOpId(): string {
+    this.opSeq += 1;
+    return `${this.options.clientId}:${this.opSeq}`;
+  }
+
+  /** Opens a session of `sessionType`; retries are safe (same session id and op id). */
+  async open<S = unknown>(sessionType: string, options: OpenOptions = {}): Promise<SessionSnapshot<S>> {
+    const sessionId = options.sessionId ?? randomUUID();
+    const opId = options.opId ?? this.nextOpId();
+    const params = encodeValue(options.params, options.contentType);
+    return this.withRetry(`open ${sessionType} session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        conn.client.Open({ sessionType, sessionId, params, opId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
+          err ? reject(err) : resolve(toSnapshot<S>(res?.session ?? null)),
+        );
+      }),
+    );
+  }
+
+  /** Applies `op` to a session (exactly once, even across retries and failovers). */
+  async apply<R = unknown>(sessionId: string, op: unknown, options: ApplyOptions = {}): Promise<ApplyResult<R>> {
+    const opId = options.opId ?? this.nextOpId();
+    const payload = encodeValue(op, options.contentType);
+    const request = { sessionId, opId, op: payload };
+    let attempts = 0;
+    const response = await this.withRetry(`apply ${opId} to session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
+      attempts += 1;
+      if (options.transport === 'unary') {
+        return new Promise<ApplyResponse__Output>((resolve, reject) => {
+          conn.client.Apply(request, { deadline: Date.now() + timeoutMs }, (err, res) =>
+            err || res === undefined ? reject(err) : resolve(res),
+          );
+        });
+      }
+      return conn.mux.send(request, timeoutMs);
+    });
+    return {
+      version: response.version,
+      reply: decodeValue(response.reply) as R,
+      deduplicated: response.deduplicated,
+      opId,
+      attempts,
+    };
+  }
+
+  async get<S = unknown>(sessionId: string, options: CallOptions = {}): Promise<SessionSnapshot<S>> {
+    return this.withRetry(`get session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        conn.client.Get({ sessionId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
+          err ? reject(err) : resolve(toSnapshot<S>(res?.session ?? null)),
+        );
+      }),
+    );
+  }
+
+  /** Closes a session; returns its final version. A retried close that finds it gone succeeds. */
+  async close(sessionId: string, options: CallOptions = {}): Promise<{ version: number }> {
+    const opId = options.opId ?? this.nextOpId();
+    let attempts = 0;
+    try {
+      return await this.withRetry(`close session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
+        attempts += 1;
+        return new Promise((resolve, reject) => {
+          conn.client.CloseSession({ sessionId, opId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
+            err ? reject(err) : resolve({ version: res?.version ?? 0 }),
+          );
+        });
+      });
+    } catch (err) {
+      // An earlier attempt closed it and the answer was lost.
+      if (attempts > 1 && err instanceof RemoteError && err.code === 'ERR_SESSION_NOT_FOUND') return { version: -1 };
+      throw err;
+    }
+  }
+
+  /**
+   * Streams a session's changes: a snapshot first, then every change, then
+   * "closed". Reconnects (to either node) after transient failures and
+   * starts again with a fresh snapshot.
+   */
+  watch<S = unknown, R = unknown>(sessionId: string, options: CallOptions = {}): SessionWatch<S, R> {
+    return new SessionWatch<S, R>(sessionId, (onEvent, onError, onEnd) =>
+      this.withRetry(`watch session ${sessionId}`, sessionId, options, (conn) =>
+        new Promise<() => void>((resolve, reject) => {
+          const call = conn.client.Watch({ sessionId });
+          let started = false;
+          call.on('data', (event: WatchEvent__Output) => {
+            if (!started) {
+              started = true;
+              resolve(() => call.cancel());
+            }
+            onEvent(event);
+          });
+          call.on('error', (err: ServiceError) => {
+            if (err.code === status.CANCELLED) return;
+            const remote = fromServiceError(err, conn.address);
+            if (!started) reject(remote);
+            else onError(remote);
+          });
+          call.on('end', () => {
+            if (started) onEnd();
+          });
+        }),
+      ),
+    );
+  }
+
+  /** Closes every connection; calls in flight fail with ERR_CANCELLED. */
+  shutdown(): void {
+    this.closed = true;
+    for (const conn of this.connections.values()) {
+      conn.mux.close();
+      conn.client.close();
+    }
+    this.connections.clear();
+  }
+
+  private connection(address: string): Connection {
+    let conn = this.connections.get(address);
+    if (conn === undefined) {
+      const proto = loadBatonProto();
+      const client = new proto.baton.v1.SessionService(address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': CLIENT_MESSAGE_LIMIT_BYTES,
+        'grpc.max_send_message_length': CLIENT_MESSAGE_LIMIT_BYTES,
+        // Fail fast instead of queueing while a node is down: the retry
+        // loop moves to the peer.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+      });
+      conn = { address, client, mux: new ApplyStreamMux(client, address) };
+      this.connections.set(address, conn);
+    }
+    return conn;
+  }
+
+  private addressFor(sessionId: string | undefined): string {
+    const hint = sessionId === undefined ? undefined : this.ownerHints.get(sessionId);
+    return hint ?? (this.options.nodes[this.preferred] as string);
+  }
+
+  private rememberOwner(sessionId: string | undefined, address: string): void {
+    if (sessionId === undefined) return;
+    if (this.ownerHints.size >= MAX_OWNER_HINTS) this.ownerHints.clear();
+    this.ownerHints.set(sessionId, address);
+  }
+
+  /** Moves the default node on after `failed` was unreachable. */
+  private failOver(failed: string): string {
+    const index = this.options.nodes.indexOf(failed);
+    const next = (index + 1) % this.options.nodes.length;
+    if (index === this.preferred || index === -1) this.preferred = next;
+    return this.options.nodes[next] as string;
+  }
+
+  private async withRetry<T>(
+    what: string,
+    sessionId: string | undefined,
+    options: CallOptions,
+    attempt: (conn: Connection, timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    if (this.closed) throw new BatonError('ERR_CANCELLED', `${what}: the client was shut down`);
+    const budget = options.deadlineMs ?? this.options.deadlineMs;
+    const deadline = Date.now() + budget;
+    let address = this.addressFor(sessionId);
+    let backoff = this.options.initialBackoffMs;
+    let redirects = 0;
+    let attempts = 0;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      let last: RemoteError;
+      attempts += 1;
+      try {
+        const timeoutMs = Math.max(1, Math.min(remaining, this.options.attemptTimeoutMs));
+        return await attempt(this.connection(address), timeoutMs);
+      } catch (err) {
+        last = asRemote(err, address);
+        if (last.code === 'ERR_NOT_OWNER' && last.ownerAddress !== undefined && redirects < MAX_REDIRECTS) {
+          redirects += 1;
+          address = last.ownerAddress;
+          this.rememberOwner(sessionId, address);
+          continue;
+        }
+        if (!isRetryable(last) || this.closed) throw last;
+        if (last.code !== 'ERR_RETRY_SOON') {
+          if (sessionId !== undefined) this.ownerHints.delete(sessionId);
+          address = this.failOver(address);
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new RemoteError(
+          last.code,
+          `${what} did not complete within ${budget} ms (${attempts} attempts); last error: ${last.message}`,
+          last.grpcCode,
+          last.ownerAddress,
+          last.handlerCode,
+          { cause: last },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, Math.random() * backoff)));
+      backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
+    }
+  }
+}
