@@ -101,6 +101,12 @@ function isKnownCode(value: string): value is BatonErrorCode {
   return Object.prototype.hasOwnProperty.call(GRPC_STATUS_BY_CODE, value);
 }
 
+/** grpc-js transport failures, without the empty trailing notes it appends. */
+function transportDetails(err: ServiceError): string {
+  const details = (err.details || status[err.code]).replace(/\.?\s*Resolution note:\s*$/, '');
+  return details.replace(/^No connection established\. Last error: (?:Error: )?/, 'unreachable: ');
+}
+
 /** Client side: a failed unary or stream call as a RemoteError. */
 export function fromServiceError(err: ServiceError, address: string): RemoteError {
   const first = (key: string): string | undefined => {
@@ -111,8 +117,7 @@ export function fromServiceError(err: ServiceError, address: string): RemoteErro
   const code: BatonErrorCode =
     raw !== undefined && isKnownCode(raw) ? raw : (CODE_BY_GRPC_STATUS[err.code] ?? 'ERR_INTERNAL');
   // A status without Baton metadata came from the transport, not the node.
-  const message =
-    raw === undefined ? `node ${address}: ${err.details || status[err.code]}` : err.details;
+  const message = raw === undefined ? `node ${address}: ${transportDetails(err)}` : err.details;
   return new RemoteError(code, message, err.code, first(OWNER_ADDRESS_KEY), first(HANDLER_CODE_KEY), {
     cause: err,
   });

@@ -1,0 +1,43 @@
+// What Linux says about a process: resident memory and CPU time, from /proc.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let ticksPerSecond;
+
+function clockTicksPerSecond() {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** VmRSS of `pid`, in bytes. */
+export function readRssBytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** User + system CPU time `pid` has used so far, in ms. */
+export function readCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return (ticks * 1000) / clockTicksPerSecond();
+}
+
+/** Starts a CPU measurement of `pids`; the returned function gives each one's CPU % since. */
+export function cpuMeter(pids, nowMs = () => Date.now()) {
+  const start = nowMs();
+  const before = pids.map((pid) => readCpuMs(pid));
+  return () => {
+    const elapsed = Math.max(1, nowMs() - start);
+    return pids.map((pid, i) => ((readCpuMs(pid) - before[i]) / elapsed) * 100);
+  };
+}

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatonClient } from '../../src/index.js';
+import { DaemonProcess, killAllDaemons } from '../helpers/daemon-process.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+
+let daemon: DaemonProcess;
+let proxy: TcpProxy;
+let client: BatonClient;
+
+beforeAll(async () => {
+  daemon = await DaemonProcess.start({ nodeId: 'retry-a' });
+  proxy = await TcpProxy.start(daemon.sessionAddress);
+  client = new BatonClient({ nodes: [proxy.address], attemptTimeoutMs: 1_000, deadlineMs: 10_000 });
+});
+
+afterAll(async () => {
+  client?.shutdown();
+  await proxy?.close();
+  await killAllDaemons();
+});
+
+describe.each(['stream', 'unary'] as const)('a reply lost on the %s transport', (transport) => {
+  it('is retried with the same operation id and applied once', async () => {
+    const session = await client.open<{ value: number }>('counter');
+    const by = transport === 'stream' ? 4242 : 5353;
+    const droppedBefore = proxy.dropped;
+    // The node applies the operation; its reply never reaches the client.
+    proxy.dropConnectionOnReply(`"value":${by}`);
+    const result = await client.apply<{ value: number }>(session.sessionId, { type: 'add', by }, { transport });
+    expect(proxy.dropped).toBe(droppedBefore + 1);
+    expect(result.attempts).toBeGreaterThan(1);
+    expect(result.deduplicated).toBe(true);
+    expect(result.reply.value).toBe(by);
+    const after = await client.get<{ value: number }>(session.sessionId);
+    expect(after.state.value).toBe(by);
+    expect(after.version).toBe(1);
+  });
+});
+
+describe('a retry by hand', () => {
+  it('with the same operation id returns the original reply without applying again', async () => {
+    const session = await client.open<{ value: number }>('counter');
+    const first = await client.apply<{ value: number }>(session.sessionId, { type: 'add', by: 10 }, { opId: 'once' });
+    await client.apply(session.sessionId, { type: 'add', by: 1 });
+    const again = await client.apply<{ value: number }>(session.sessionId, { type: 'add', by: 10 }, { opId: 'once' });
+    expect(first).toMatchObject({ version: 1, reply: { value: 10 }, deduplicated: false });
+    expect(again).toMatchObject({ version: 1, reply: { value: 10 }, deduplicated: true });
+    expect((await client.get<{ value: number }>(session.sessionId)).state.value).toBe(11);
+  });
+});

@@ -1,0 +1,112 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HandlerRegistry } from '../../src/sessions/handler-registry.js';
+import { SessionEngine } from '../../src/sessions/session-engine.js';
+import type { EngineOptions } from '../../src/sessions/engine-options.js';
+import { COUNTER_HANDLER } from '../helpers/paths.js';
+import { fileURLToPath } from 'node:url';
+
+const OPTIONS: EngineOptions = {
+  nodeId: 'unit',
+  maxSessions: 100,
+  maxStateBytes: 10_000,
+  maxOperationBytes: 1_000,
+  dedupeWindow: 4,
+  maxTimersPerSession: 8,
+};
+
+const json = (value: unknown): { data: Buffer; contentType: string } => ({
+  data: Buffer.from(JSON.stringify(value)),
+  contentType: '',
+});
+const decode = (b: Buffer): unknown => JSON.parse(b.toString()) as unknown;
+
+let engine: SessionEngine;
+let registry: HandlerRegistry;
+
+beforeEach(async () => {
+  vi.useFakeTimers({ now: 5_000_000 });
+  registry = new HandlerRegistry();
+  await registry.load('counter', COUNTER_HANDLER);
+  engine = new SessionEngine(OPTIONS, registry, pino({ level: 'silent' }));
+  engine.start();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function open(sessionId: string): void {
+  engine.open({ sessionType: 'counter', sessionId, params: json({ start: 0 }), opId: '' });
+}
+
+describe('the dedupe window', () => {
+  it('returns the original reply for a retry inside the window and re-applies one that fell out of it', () => {
+    open('s');
+    engine.apply({ sessionId: 's', opId: 'first', op: json({ type: 'add', by: 100 }) });
+    for (let i = 0; i < 3; i++) engine.apply({ sessionId: 's', opId: `n${i}`, op: json({ type: 'add' }) });
+    const inside = engine.apply({ sessionId: 's', opId: 'first', op: json({ type: 'add', by: 100 }) });
+    expect(inside).toMatchObject({ deduplicated: true, version: 1 });
+    expect(decode(inside.reply)).toEqual({ value: 100 });
+    engine.apply({ sessionId: 's', opId: 'n3', op: json({ type: 'add' }) });
+    expect(engine.get('s').dedupe.map((d) => d.opId)).toEqual(['n0', 'n1', 'n2', 'n3']);
+    const outside = engine.apply({ sessionId: 's', opId: 'first', op: json({ type: 'add', by: 100 }) });
+    expect(outside.deduplicated).toBe(false);
+    expect(decode(engine.get('s').state)).toMatchObject({ value: 204 });
+  });
+});
+
+describe('a handler that mutates its state and then fails', () => {
+  it('leaves the stored state as it was', () => {
+    open('m');
+    engine.apply({ sessionId: 'm', opId: 'a', op: json({ type: 'add', by: 2 }) });
+    const before = Buffer.from(engine.get('m').state);
+    // "pad" mutates the state in place, then the state is over the limit.
+    expect(() => engine.apply({ sessionId: 'm', opId: 'b', op: json({ type: 'pad', bytes: 20_000 }) })).toThrow(/the limit is 10000/);
+    expect(engine.get('m').state.equals(before)).toBe(true);
+    expect(engine.get('m').version).toBe(1);
+    expect(engine.stats()).toMatchObject({ operationsApplied: 1, operationsRefused: 1 });
+  });
+});
+
+describe('timers', () => {
+  it('are consumed exactly once even when their operation fails', () => {
+    open('t');
+    // A timer whose operation the counter refuses when it fires ("by" is not a number).
+    engine.apply({ sessionId: 't', opId: 'w', op: json({ type: 'schedule', timerId: 'bad', inMs: 100, by: 'oops' }) });
+    engine.apply({ sessionId: 't', opId: 'x', op: json({ type: 'schedule', timerId: 'good', inMs: 200 }) });
+    const stateBefore = Buffer.from(engine.get('t').state);
+    vi.advanceTimersByTime(150);
+    expect(engine.get('t').timers.map((t) => t.timerId)).toEqual(['good']);
+    expect(engine.get('t').state.equals(stateBefore)).toBe(true);
+    expect(engine.get('t').dedupe.at(-1)?.opId).toBe('timer:bad:5000100');
+    vi.advanceTimersByTime(100);
+    expect(decode(engine.get('t').state)).toMatchObject({ value: 1, fired: ['good'] });
+    vi.advanceTimersByTime(10_000);
+    expect(decode(engine.get('t').state)).toMatchObject({ value: 1, fired: ['good'] });
+  });
+
+  it('of a closed session never fire', () => {
+    open('c');
+    engine.apply({ sessionId: 'c', opId: 'x', op: json({ type: 'schedule', timerId: 'z', inMs: 50 }) });
+    engine.close({ sessionId: 'c', opId: '' });
+    vi.advanceTimersByTime(1_000);
+    expect(engine.stats().pendingTimers).toBe(0);
+    expect(() => engine.get('c')).toThrow(/does not exist/);
+  });
+});
+
+describe('schema versions', () => {
+  it('migrates older state on the next operation and refuses state newer than the handler', async () => {
+    const v2 = fileURLToPath(new URL('../fixtures/counter-v2.js', import.meta.url));
+    open('old');
+    engine.apply({ sessionId: 'old', opId: 'a', op: json({ type: 'add', by: 3 }) });
+    await registry.load('counter', v2);
+    const result = engine.apply({ sessionId: 'old', opId: 'b', op: json({ type: 'add', by: 1 }) });
+    expect(decode(result.reply)).toEqual({ total: 4 });
+    expect(engine.get('old').schemaVersion).toBe(2);
+    await registry.load('counter', COUNTER_HANDLER);
+    expect(() => engine.apply({ sessionId: 'old', opId: 'c', op: json({ type: 'add' }) })).toThrow(
+      /has state schema 2, newer than this node's handler \(schema 1\)/,
+    );
+  });
+});
