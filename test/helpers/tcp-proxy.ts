@@ -21,13 +21,10 @@ export class TcpProxy {
     const at = target.lastIndexOf(':');
     const host = target.slice(0, at);
     const port = Number(target.slice(at + 1));
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => {
-      const upstream = createConnection({ host, port });
-      proxy?.track(client, upstream);
-    });
+    // Connections arrive only after listen(), when `proxy` exists.
+    const server = createServer((client) => proxy.track(client, createConnection({ host, port })));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, `127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const proxy = new TcpProxy(server, `127.0.0.1:${(server.address() as AddressInfo).port}`);
     return proxy;
   }
 

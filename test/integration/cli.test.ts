@@ -41,7 +41,7 @@ describe('baton --help', () => {
 describe('baton daemon with bad configuration', () => {
   const base = ['daemon', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--handler', `counter=${COUNTER_HANDLER}`];
 
-  it.each([
+  it.each<{ name: string; args: string[]; env: Record<string, string>; message: RegExp }>([
     { name: 'a bad flag value', args: ['--max-sessions', 'many'], env: {}, message: /invalid --max-sessions: got "many"; expected an integer from 1 to \d+ \(from the command line\)/ },
     { name: 'a bad environment value', args: [], env: { BATON_GRACE_MS: '-5' }, message: /invalid --grace-ms: got "-5"; expected an integer from 0 to 600000 \(from BATON_GRACE_MS\)/ },
     { name: 'a bad address', args: ['--listen', 'localhost'], env: {}, message: /invalid --listen: got "localhost"; expected HOST:PORT/ },
