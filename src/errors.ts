@@ -25,7 +25,10 @@ export type BatonErrorCode =
   | 'ERR_CANCELLED'
   | 'ERR_INTERNAL'
   | 'ERR_CONFIG'
-  | 'ERR_HANDLER_LOAD';
+  | 'ERR_HANDLER_LOAD'
+  | 'ERR_NO_REPLICA'
+  | 'ERR_PEER_REFUSED'
+  | 'ERR_REDIS_REFUSED';
 
 export interface BatonErrorOptions {
   cause?: unknown;
@@ -192,4 +195,36 @@ export class HandlerLoadError extends BatonError {
 
 export function isBatonError(err: unknown): err is BatonError {
   return err instanceof BatonError;
+}
+
+/** A write that needs a replica (--min-replicas 1, or one lost before it confirmed). */
+export class NoReplicaError extends BatonError {
+  override readonly name = 'NoReplicaError';
+  constructor(message: string) {
+    super('ERR_NO_REPLICA', message);
+  }
+}
+
+/** The peer refused the handshake (or we refused the peer's). */
+export class PeerRefusedError extends BatonError {
+  override readonly name = 'PeerRefusedError';
+  constructor(message: string) {
+    super('ERR_PEER_REFUSED', message);
+  }
+}
+
+/** Redis holds data this node must not use (another cluster's, or an unknown format). */
+export class RedisRefusedError extends BatonError {
+  override readonly name = 'RedisRefusedError';
+  constructor(message: string) {
+    super('ERR_REDIS_REFUSED', message);
+  }
+}
+
+/** The node cannot serve yet (loading its snapshot or catching up); retry shortly. */
+export class RetrySoonError extends BatonError {
+  override readonly name = 'RetrySoonError';
+  constructor(message: string) {
+    super('ERR_RETRY_SOON', message);
+  }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, HandlerLoadError } from '../errors.js';
+import { ConfigError, HandlerLoadError, RedisRefusedError } from '../errors.js';
 import { BatonNode } from '../node/baton-node.js';
 import { compileNodeOptions, NODE_FIELDS } from '../node/node-options.js';
 import type { NodeOptions, RawNodeConfig } from '../node/node-options.js';
@@ -84,6 +84,10 @@ async function runDaemon(options: NodeOptions): Promise<number> {
   } catch (err) {
     if (err instanceof HandlerLoadError) {
       process.stderr.write(`error: invalid --handler: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof RedisRefusedError) {
+      process.stderr.write(`error: invalid --redis/--cluster: ${err.message}\n`);
       return EXIT_USAGE;
     }
     logger.fatal({ err }, 'node failed to start');

@@ -1,20 +1,37 @@
 import { EventEmitter } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { NodeStatus } from '../generated/baton/v1/NodeStatus.js';
+import type { RecordBatch__Output } from '../generated/baton/v1/RecordBatch.js';
+import { PROTOCOL_MAX, PROTOCOL_MIN, RELEASE } from '../release.js';
+import { DurabilityGate } from '../replication/durability-gate.js';
+import type { PeerIdentity } from '../replication/peer-identity.js';
+import { fromWire, toWire } from '../replication/record-codec.js';
+import { peerClient, ReplicaLink } from '../replication/replica-link.js';
+import { ReplicationLog } from '../replication/replication-log.js';
+import { ReplicationSource } from '../replication/replication-source.js';
 import { formatHostPort } from '../rpc/address.js';
 import type { HostPort } from '../rpc/address.js';
 import { ControlServiceImpl } from '../rpc/control-service.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
 import { SessionServiceImpl } from '../rpc/session-service.js';
-import { PROTOCOL_MAX, PROTOCOL_MIN, RELEASE } from '../release.js';
 import { HandlerRegistry } from '../sessions/handler-registry.js';
 import { SessionEngine } from '../sessions/session-engine.js';
-import type { NodeStatus } from '../generated/baton/v1/NodeStatus.js';
+import type { EngineEvent, Placement } from '../sessions/session-engine.js';
+import { connectRedis, waitReady } from '../snapshots/redis-connection.js';
+import { describeRedis, redisConfigured } from '../snapshots/redis-options.js';
+import { SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { Watermark } from '../snapshots/snapshot-store.js';
+import { SnapshotWriter } from '../snapshots/snapshot-writer.js';
 import type { NodeOptions } from './node-options.js';
 import type { NodeEvent, NodeState } from './node-state.js';
 
 /** Room above the largest operation/state for the rest of a gRPC message. */
 const MESSAGE_HEADROOM_BYTES = 64 * 1024;
+/** How long a starting node waits for Redis before it starts without a snapshot. */
+const REDIS_START_WAIT_MS = 3_000;
 
 async function bind(server: Server, address: HostPort): Promise<HostPort> {
   const port = await new Promise<number>((resolve, reject) => {
@@ -38,65 +55,248 @@ async function shutdown(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
+/** What a starting node learned from Redis. */
+interface Bootstrap {
+  readonly loaded: number;
+  readonly corrupt: number;
+  readonly ms: number;
+  readonly peerWatermark: Watermark | undefined;
+}
+
 /**
- * One Baton node: a session engine behind the SessionService, plus the
- * ControlService for operators. Emits NodeEvent on 'event'.
+ * One Baton node: a session engine behind the SessionService; with a peer,
+ * the owner of its sessions' replication log and a replica of the peer's;
+ * with Redis, snapshots and bootstrap. Emits NodeEvent on 'event'.
  */
 export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private currentState: NodeState = 'starting';
   private readonly sessionServer: Server;
-  private readonly controlServer = new Server();
+  private readonly controlServer = new Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
   private readonly sessionService: SessionServiceImpl;
   private readonly startedAtMs = Date.now();
   private stopping: Promise<void> | undefined;
   private boundSession: HostPort | undefined;
   private boundControl: HostPort | undefined;
+  readonly log: ReplicationLog;
+  readonly gate: DurabilityGate;
+  private readonly identity: { -readonly [K in keyof PeerIdentity]: PeerIdentity[K] };
+  private source: ReplicationSource | undefined;
+  private link: ReplicaLink | undefined;
+  private redis: Redis | undefined;
+  private store: SnapshotStore | undefined;
+  private writer: SnapshotWriter | undefined;
+  private bootstrap: Bootstrap = { loaded: 0, corrupt: 0, ms: 0, peerWatermark: undefined };
+  /** The peer as last seen on either replication stream. */
+  private peer: { nodeId: string; sessionAddress: string } | undefined;
 
   private constructor(
     readonly options: NodeOptions,
     readonly registry: HandlerRegistry,
-    readonly engine: SessionEngine,
     private readonly logger: Logger,
   ) {
     super();
+    const placement: Placement = {
+      newSessionsGoTo: () =>
+        options.role === 'primary' ? undefined : { nodeId: this.peer?.nodeId ?? 'the primary', address: this.peer?.sessionAddress },
+      addressOf: (nodeId) => (nodeId === this.peer?.nodeId ? this.peer.sessionAddress : undefined),
+    };
+    this.engine = new SessionEngine(options, registry, logger.child({ component: 'engine' }), Date.now, placement);
+    this.engine.pause('starting');
+    this.log = new ReplicationLog(options.backlogBytes);
+    this.gate = new DurabilityGate(options.durability, options.minReplicas);
+    this.engine.onEvent((event) => this.log.append(BatonNode.changeRecord(event)));
+    this.identity = {
+      cluster: options.cluster,
+      nodeId: options.nodeId,
+      release: RELEASE,
+      role: options.role,
+      protocol: { min: PROTOCOL_MIN, max: PROTOCOL_MAX },
+      sessionAddress: '',
+    };
     const messageLimit = Math.max(options.maxOperationBytes, options.maxStateBytes) + MESSAGE_HEADROOM_BYTES;
     this.sessionServer = new Server({
       'grpc.max_receive_message_length': messageLimit,
       'grpc.max_send_message_length': messageLimit,
     });
-    this.sessionService = new SessionServiceImpl(engine, registry, options.nodeId, logger.child({ component: 'sessions' }));
+    this.sessionService = new SessionServiceImpl(
+      this.engine,
+      registry,
+      options.nodeId,
+      logger.child({ component: 'sessions' }),
+      { checkWritable: () => this.gate.checkWritable(), confirm: () => this.gate.confirm(this.log.offset) },
+    );
   }
 
-  /** Loads the handlers, binds both ports and starts serving. */
+  readonly engine: SessionEngine;
+
+  /** The replication record for one change of an owned session. */
+  private static changeRecord(event: EngineEvent): ReturnType<typeof toWire> {
+    if (event.type === 'closed') return toWire(event.record, { deleted: true, dedupeDelta: [] });
+    if (event.type === 'opened') return toWire(event.record);
+    return toWire(event.record, { dedupeDelta: event.record.dedupe.slice(-1) });
+  }
+
+  /**
+   * Starts a node: loads handlers, binds its ports, bootstraps from the Redis
+   * snapshot, takes back its own sessions' newest copies from the peer, and
+   * only then serves and starts replicating.
+   */
   static async start(options: NodeOptions, logger: Logger): Promise<BatonNode> {
     const registry = new HandlerRegistry();
     for (const spec of options.handlers) {
       const loaded = await registry.load(spec.sessionType, spec.path);
       logger.info({ sessionType: spec.sessionType, path: spec.path, schemaVersion: loaded.schemaVersion }, 'handler loaded');
     }
-    const engine = new SessionEngine(options, registry, logger.child({ component: 'engine' }));
-    const node = new BatonNode(options, registry, engine, logger);
-    const proto = loadBatonProto();
-    node.sessionServer.addService(proto.baton.v1.SessionService.service, node.sessionService.handlers());
-    node.controlServer.addService(
-      proto.baton.v1.ControlService.service,
-      new ControlServiceImpl(() => node.status()).handlers(),
-    );
+    const node = new BatonNode(options, registry, logger);
     try {
-      node.boundSession = await bind(node.sessionServer, options.listen);
-      node.boundControl = await bind(node.controlServer, options.control);
+      await node.open();
     } catch (err) {
-      node.sessionServer.forceShutdown();
-      node.controlServer.forceShutdown();
+      await node.abort();
       throw err;
     }
-    engine.start();
-    node.setState('serving', 'ports bound, handlers loaded');
+    return node;
+  }
+
+  private async open(): Promise<void> {
+    const { options, logger } = this;
+    const proto = loadBatonProto();
+    this.sessionServer.addService(proto.baton.v1.SessionService.service, this.sessionService.handlers());
+    this.controlServer.addService(
+      proto.baton.v1.ControlService.service,
+      new ControlServiceImpl(() => this.status(), (owner) => this.listRecords(owner)).handlers(),
+    );
+    if (redisConfigured(options.redis)) await this.loadSnapshot();
+    this.engine.epoch = Math.max(this.engine.epoch, 1);
+    this.source = new ReplicationSource(
+      { identity: this.identity, heartbeatMs: options.heartbeatMs, peerTimeoutMs: options.peerTimeoutMs },
+      this.log,
+      this.gate,
+      this.engine,
+      this.writer === undefined ? undefined : () => (this.writer as SnapshotWriter).flushAll(),
+      logger.child({ component: 'replication' }),
+    );
+    this.controlServer.addService(proto.baton.v1.PeerService.service, this.source.handlers());
+    this.boundSession = await bind(this.sessionServer, options.listen);
+    this.boundControl = await bind(this.controlServer, options.control);
+    this.identity.sessionAddress = this.sessionAddress;
+    if (options.peer !== undefined) await this.takeBackFromPeer(options.peer);
+    this.writer?.markAllOwnedDirty();
+    this.writer?.start();
+    this.engine.start();
+    this.engine.resume();
+    if (options.peer !== undefined) {
+      this.link = new ReplicaLink(
+        { identity: this.identity, peerAddress: formatHostPort(options.peer), heartbeatMs: options.heartbeatMs, peerTimeoutMs: options.peerTimeoutMs },
+        this.engine,
+        this.store === undefined ? undefined : (owner) => this.loadPeerSnapshot(owner),
+        logger.child({ component: 'replica' }),
+        this.bootstrap.peerWatermark,
+      );
+      this.link.onChange((info) => {
+        if (info.peer !== undefined) this.peer = { nodeId: info.peer.nodeId, sessionAddress: info.peer.sessionAddress };
+      });
+      this.link.start();
+    }
+    this.setState('serving', 'ports bound, snapshot loaded, sessions taken back');
     logger.info(
-      { sessionAddress: node.sessionAddress, controlAddress: node.controlAddress, release: RELEASE },
+      {
+        sessionAddress: this.sessionAddress,
+        controlAddress: this.controlAddress,
+        release: RELEASE,
+        role: options.role,
+        cluster: options.cluster,
+        durability: options.durability,
+        sessions: this.engine.stats().sessions,
+      },
       'node ready',
     );
-    return node;
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const { options, logger } = this;
+    const redis = connectRedis(options.redis);
+    this.redis = redis;
+    const store = new SnapshotStore(redis, options.cluster, logger.child({ component: 'snapshots' }));
+    this.store = store;
+    this.writer = new SnapshotWriter(
+      { nodeId: options.nodeId, intervalMs: options.snapshotIntervalMs, dirtyMax: options.snapshotDirtyMax, batch: options.snapshotBatch },
+      store,
+      this.engine,
+      this.log,
+      logger.child({ component: 'snapshots' }),
+    );
+    if (!(await waitReady(redis, REDIS_START_WAIT_MS))) {
+      logger.warn({ redis: describeRedis(options.redis) }, 'Redis unreachable at start: starting without a snapshot; snapshots begin when it is reachable');
+      return;
+    }
+    const nodes = await store.register(options.nodeId);
+    const started = Date.now();
+    const snapshot = await store.load();
+    for (const record of snapshot.records) this.engine.install(record, true);
+    this.engine.epoch = Math.max(this.engine.epoch, snapshot.epoch);
+    const peerMark = [...snapshot.watermarks.entries()].find(([owner]) => owner !== options.nodeId)?.[1];
+    this.bootstrap = {
+      loaded: snapshot.records.length,
+      corrupt: snapshot.corrupt.length,
+      ms: Date.now() - started,
+      peerWatermark: peerMark,
+    };
+    logger.info(
+      { redis: describeRedis(options.redis), nodes, records: snapshot.records.length, corrupt: snapshot.corrupt.length, epoch: this.engine.epoch, ms: this.bootstrap.ms },
+      'bootstrapped from the Redis snapshot',
+    );
+  }
+
+  private async loadPeerSnapshot(owner: string): Promise<{ records: ReturnType<typeof fromWire>[]; watermark: Watermark | undefined }> {
+    const snapshot = await (this.store as SnapshotStore).load();
+    return { records: snapshot.records.filter((r) => r.owner === owner), watermark: snapshot.watermarks.get(owner) };
+  }
+
+  /**
+   * The peer may hold newer copies of this node's sessions than Redis (it
+   * replicated them after the last snapshot): take them back before serving.
+   */
+  private async takeBackFromPeer(peer: HostPort): Promise<void> {
+    const { options, logger } = this;
+    if (options.bootstrapPeerWaitMs === 0) return;
+    const client = peerClient(formatHostPort(peer));
+    const deadline = Date.now() + options.bootstrapPeerWaitMs;
+    try {
+      for (;;) {
+        try {
+          const taken = await new Promise<number>((resolve, reject) => {
+            let count = 0;
+            const call = client.Handback(
+              { cluster: options.cluster, nodeId: options.nodeId, protocolMin: PROTOCOL_MIN, protocolMax: PROTOCOL_MAX },
+              { deadline },
+            );
+            call.on('data', (batch: RecordBatch__Output) => {
+              for (const wire of batch.records) if (this.engine.install(fromWire(wire), true)) count += 1;
+            });
+            call.on('end', () => resolve(count));
+            call.on('error', (err: ServiceError) => reject(err));
+          });
+          logger.info({ peer: formatHostPort(peer), sessions: taken }, 'took back the newest copies of this node\'s sessions from the peer');
+          return;
+        } catch (err) {
+          const code = (err as ServiceError).code;
+          if (code === 9 /* FAILED_PRECONDITION: refused */) {
+            logger.error({ err }, 'the peer refused to hand back sessions');
+            return;
+          }
+          if (Date.now() >= deadline) {
+            logger.warn(
+              { peer: formatHostPort(peer), waitedMs: options.bootstrapPeerWaitMs },
+              'peer unreachable at start: serving from the Redis snapshot alone; changes acknowledged after it was written may be missing',
+            );
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    } finally {
+      client.close();
+    }
   }
 
   get state(): NodeState {
@@ -112,17 +312,40 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   /**
-   * Graceful stop: refuse new work, let in-flight operations be answered and
-   * clients half-close their streams, then close the ports. Bounded by
-   * options.graceMs. Idempotent.
+   * Graceful stop: refuse new work, let in-flight operations be confirmed and
+   * answered and clients half-close their streams, write a last snapshot,
+   * then close the ports. Bounded by options.graceMs. Idempotent.
    */
   stop(reason: string): Promise<void> {
     this.stopping ??= this.doStop(reason);
     return this.stopping;
   }
 
+  private listRecords(owner: string): ReturnType<typeof toWire>[] {
+    const records = [...this.engine.records()].filter((r) => owner === '' || r.owner === owner);
+    records.sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0));
+    return records.map((r) => toWire(r));
+  }
+
   status(): NodeStatus {
     const stats = this.engine.stats();
+    const downstream = this.source?.downstream;
+    const upstream = this.link?.upstream;
+    const snapshot = this.writer?.status();
+    const lag = downstream === undefined ? { records: 0, bytes: 0, ms: 0 } : this.log.lagAfter(downstream.ackedOffset);
+    const solo = !this.gate.replicaAttached && (this.options.role === 'primary' || stats.sessionsOwned > 0);
+    const warnings: string[] = [];
+    if (solo) {
+      warnings.push(
+        this.options.minReplicas === 1
+          ? 'no replica attached: writes are refused (--min-replicas 1)'
+          : 'running solo: no replica attached, acknowledged changes live on this node only',
+      );
+    }
+    if (snapshot !== undefined && !snapshot.connected) warnings.push('Redis unreachable: snapshots paused, serving continues');
+    if (upstream?.state === 'refused') warnings.push(`the peer refused replication: ${upstream.lastError}`);
+    if (this.bootstrap.corrupt > 0) warnings.push(`${this.bootstrap.corrupt} corrupt snapshot records were skipped at start`);
+    const peerSeen = upstream?.peer ?? downstream?.identity;
     return {
       nodeId: this.options.nodeId,
       state: this.currentState,
@@ -150,6 +373,54 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       pid: process.pid,
       protocolMin: PROTOCOL_MIN,
       protocolMax: PROTOCOL_MAX,
+      role: this.options.role,
+      cluster: this.options.cluster,
+      sessionsOwned: stats.sessionsOwned,
+      sessionsReplicated: stats.sessions - stats.sessionsOwned,
+      epoch: this.engine.epoch,
+      replication: {
+        durability: this.options.durability,
+        minReplicas: this.options.minReplicas,
+        replicationId: this.log.replicationId,
+        offset: this.log.offset,
+        backlogBytes: this.log.backlogSize,
+        backlogFirstOffset: this.log.firstResumableOffset,
+        replicaAttached: this.gate.replicaAttached,
+        replicaAckedOffset: downstream?.ackedOffset ?? 0,
+        lagRecords: lag.records,
+        lagBytes: lag.bytes,
+        lagMs: lag.ms,
+        solo,
+        upstreamState: upstream?.state ?? 'none',
+        upstreamReplicationId: upstream?.replicationId ?? '',
+        upstreamOffset: upstream?.offset ?? 0,
+        resyncPath: upstream?.path ?? '',
+        upstreamError: upstream?.lastError ?? '',
+        upstreamLagRecords: upstream === undefined ? 0 : Math.max(0, upstream.peerOffset - upstream.offset),
+      },
+      snapshot: {
+        configured: this.writer !== undefined,
+        redisConnected: snapshot?.connected ?? false,
+        ageMs: snapshot === undefined || snapshot.lastFlushAtMs === 0 ? -1 : Date.now() - snapshot.lastFlushAtMs,
+        watermarkOffset: snapshot?.watermarkOffset ?? 0,
+        dirtySessions: snapshot?.dirty ?? 0,
+        flushes: snapshot?.flushes ?? 0,
+        recordsWritten: snapshot?.recordsWritten ?? 0,
+        corruptRecords: this.bootstrap.corrupt,
+        lastError: snapshot?.lastError ?? '',
+        refills: snapshot?.refills ?? 0,
+        bootstrapLoaded: this.bootstrap.loaded,
+        bootstrapMs: this.bootstrap.ms,
+      },
+      peer: {
+        address: this.options.peer === undefined ? '' : formatHostPort(this.options.peer),
+        connected: upstream?.state === 'streaming' || downstream?.streaming === true,
+        nodeId: peerSeen?.nodeId ?? '',
+        release: peerSeen?.release ?? '',
+        protocolVersion: upstream?.protocolVersion ?? downstream?.protocolVersion ?? 0,
+        lastHeardMsAgo: upstream === undefined || upstream.lastHeardAtMs === 0 ? -1 : Date.now() - upstream.lastHeardAtMs,
+      },
+      warnings,
     };
   }
 
@@ -158,9 +429,21 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.setState('stopping', reason);
     this.engine.stopAccepting();
     await this.sessionService.closeStreams(this.options.graceMs);
+    await this.writer?.stop();
+    this.source?.close();
+    this.link?.stop();
     await shutdown(this.sessionServer, Math.max(0, deadline - Date.now()));
     await shutdown(this.controlServer, 100);
+    await this.redis?.quit().catch(() => undefined);
     this.setState('stopped', reason);
+  }
+
+  /** Releases what a failed start acquired. */
+  private async abort(): Promise<void> {
+    this.link?.stop();
+    this.sessionServer.forceShutdown();
+    this.controlServer.forceShutdown();
+    this.redis?.disconnect();
   }
 
   private setState(next: NodeState, reason: string): void {

@@ -12,6 +12,10 @@ import {
 } from '../sessions/engine-options.js';
 import type { EngineOptions } from '../sessions/engine-options.js';
 import { hostname } from 'node:os';
+import type { Durability } from '../replication/durability-gate.js';
+import type { NodeRole } from '../replication/peer-identity.js';
+import { DEFAULT_MASTER_NAME } from '../snapshots/redis-options.js';
+import type { RedisOptions } from '../snapshots/redis-options.js';
 
 export interface HandlerSpec {
   readonly sessionType: string;
@@ -34,7 +38,51 @@ export interface NodeOptions extends EngineOptions {
    * @default 10_000
    */
   readonly graceMs: number;
+  /** @default "primary" */
+  readonly role: NodeRole;
+  /** Name shared by both nodes of a pair; prefixes its Redis keys. @default "baton" */
+  readonly cluster: string;
+  /** The peer's control address (it serves PeerService there); undefined: a single node. */
+  readonly peer: HostPort | undefined;
+  readonly redis: RedisOptions;
+  /** @default "sync" */
+  readonly durability: Durability;
+  /** 1: refuse writes while no replica is attached. @default 0 */
+  readonly minReplicas: 0 | 1;
+  /** Size of the in-memory replication backlog, in bytes. @default 16 MiB */
+  readonly backlogBytes: number;
+  /** @default 1_000 */
+  readonly snapshotIntervalMs: number;
+  /** @default 10_000 */
+  readonly snapshotDirtyMax: number;
+  /** Records per Lua call in a snapshot pipeline. @default 256 */
+  readonly snapshotBatch: number;
+  /**
+   * Heartbeat period on the replication stream, in ms.
+   * @default 200
+   */
+  readonly heartbeatMs: number;
+  /**
+   * A peer silent this long is considered gone: its stream is cut, and sync
+   * writes stop waiting for it (so a hung replica stalls writes at most this long).
+   * @default 1_500
+   */
+  readonly peerTimeoutMs: number;
+  /**
+   * At start, how long to wait for the peer to hand back the newest copies
+   * of this node's sessions before serving from the Redis snapshot alone.
+   * @default 3_000
+   */
+  readonly bootstrapPeerWaitMs: number;
 }
+
+export const DEFAULT_BACKLOG_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
+export const DEFAULT_SNAPSHOT_DIRTY_MAX = 10_000;
+export const DEFAULT_SNAPSHOT_BATCH = 256;
+export const DEFAULT_HEARTBEAT_MS = 200;
+export const DEFAULT_PEER_TIMEOUT_MS = 1_500;
+export const DEFAULT_BOOTSTRAP_PEER_WAIT_MS = 3_000;
 
 export const DEFAULT_LISTEN = '127.0.0.1:7100';
 export const DEFAULT_CONTROL = '127.0.0.1:7101';
@@ -61,6 +109,25 @@ export interface RawNodeConfig {
   maxOperationBytes?: unknown;
   dedupeWindow?: unknown;
   maxTimersPerSession?: unknown;
+  role?: unknown;
+  cluster?: unknown;
+  peer?: unknown;
+  redis?: unknown;
+  redisSentinels?: unknown;
+  redisMasterName?: unknown;
+  redisPassword?: unknown;
+  redisSentinelPassword?: unknown;
+  redisTls?: unknown;
+  redisTlsCa?: unknown;
+  durability?: unknown;
+  minReplicas?: unknown;
+  backlogBytes?: unknown;
+  snapshotIntervalMs?: unknown;
+  snapshotDirtyMax?: unknown;
+  snapshotBatch?: unknown;
+  heartbeatMs?: unknown;
+  peerTimeoutMs?: unknown;
+  bootstrapPeerWaitMs?: unknown;
 }
 
 export const NODE_FIELDS: readonly FieldSpec[] = [
@@ -75,6 +142,25 @@ export const NODE_FIELDS: readonly FieldSpec[] = [
   { key: 'maxOperationBytes', flag: '--max-operation-bytes <n>', env: 'BATON_MAX_OPERATION_BYTES', description: `largest operation in bytes (default: ${DEFAULT_MAX_OPERATION_BYTES})` },
   { key: 'dedupeWindow', flag: '--dedupe-window <n>', env: 'BATON_DEDUPE_WINDOW', description: `operation ids remembered per session for retries (default: ${DEFAULT_DEDUPE_WINDOW})` },
   { key: 'maxTimersPerSession', flag: '--max-timers-per-session <n>', env: 'BATON_MAX_TIMERS_PER_SESSION', description: `most pending timers per session (default: ${DEFAULT_MAX_TIMERS_PER_SESSION})` },
+  { key: 'role', flag: '--role <role>', env: 'BATON_ROLE', description: 'primary (owns new sessions) or secondary (hot standby) (default: primary)' },
+  { key: 'cluster', flag: '--cluster <name>', env: 'BATON_CLUSTER', description: 'pair name, the same on both nodes; prefixes Redis keys (default: baton)' },
+  { key: 'peer', flag: '--peer <host:port>', env: 'BATON_PEER', description: "the peer's --control address; omit to run a single node" },
+  { key: 'redis', flag: '--redis <url>', env: 'BATON_REDIS', description: 'Redis for snapshots: redis://[user:pass@]host:port[/db], rediss:// for TLS' },
+  { key: 'redisSentinels', flag: '--redis-sentinels <list>', env: 'BATON_REDIS_SENTINELS', description: 'comma-separated Sentinel HOST:PORTs (instead of --redis)' },
+  { key: 'redisMasterName', flag: '--redis-master-name <name>', env: 'BATON_REDIS_MASTER_NAME', description: `Sentinel master name (default: ${DEFAULT_MASTER_NAME})` },
+  { key: 'redisPassword', flag: '--redis-password <secret>', env: 'BATON_REDIS_PASSWORD', description: 'Redis AUTH password (prefer the environment variable)' },
+  { key: 'redisSentinelPassword', flag: '--redis-sentinel-password <secret>', env: 'BATON_REDIS_SENTINEL_PASSWORD', description: 'Sentinel AUTH password (default: the Redis password)' },
+  { key: 'redisTls', flag: '--redis-tls', env: 'BATON_REDIS_TLS', description: 'connect to Redis over TLS' },
+  { key: 'redisTlsCa', flag: '--redis-tls-ca <file>', env: 'BATON_REDIS_TLS_CA', description: 'PEM CA certificate for the Redis server (implies --redis-tls)' },
+  { key: 'durability', flag: '--durability <mode>', env: 'BATON_DURABILITY', description: 'sync: acknowledge after the peer stored the change; async: after local apply (default: sync)' },
+  { key: 'minReplicas', flag: '--min-replicas <n>', env: 'BATON_MIN_REPLICAS', description: '1 refuses writes while no replica is attached; 0 runs solo (default: 0)' },
+  { key: 'backlogBytes', flag: '--backlog-bytes <n>', env: 'BATON_BACKLOG_BYTES', description: `replication backlog for partial resync, bytes (default: ${DEFAULT_BACKLOG_BYTES})` },
+  { key: 'snapshotIntervalMs', flag: '--snapshot-interval-ms <ms>', env: 'BATON_SNAPSHOT_INTERVAL_MS', description: `how often changed sessions are written to Redis (default: ${DEFAULT_SNAPSHOT_INTERVAL_MS})` },
+  { key: 'snapshotDirtyMax', flag: '--snapshot-dirty-max <n>', env: 'BATON_SNAPSHOT_DIRTY_MAX', description: `write early once this many sessions changed (default: ${DEFAULT_SNAPSHOT_DIRTY_MAX})` },
+  { key: 'snapshotBatch', flag: '--snapshot-batch <n>', env: 'BATON_SNAPSHOT_BATCH', description: `records per Lua call in a snapshot pipeline (default: ${DEFAULT_SNAPSHOT_BATCH})` },
+  { key: 'heartbeatMs', flag: '--heartbeat-ms <ms>', env: 'BATON_HEARTBEAT_MS', description: `heartbeat period on the peer link (default: ${DEFAULT_HEARTBEAT_MS})` },
+  { key: 'peerTimeoutMs', flag: '--peer-timeout-ms <ms>', env: 'BATON_PEER_TIMEOUT_MS', description: `a peer silent this long is considered gone (default: ${DEFAULT_PEER_TIMEOUT_MS})` },
+  { key: 'bootstrapPeerWaitMs', flag: '--bootstrap-peer-wait-ms <ms>', env: 'BATON_BOOTSTRAP_PEER_WAIT_MS', description: `at start, how long to wait for the peer to hand back this node's sessions (default: ${DEFAULT_BOOTSTRAP_PEER_WAIT_MS})` },
 ];
 
 function fieldName(key: keyof RawNodeConfig): string {
@@ -128,6 +214,54 @@ function handlers(value: unknown): HandlerSpec[] {
   });
 }
 
+function oneOf<T extends string>(key: keyof RawNodeConfig, value: unknown, fallback: T, accepted: readonly T[]): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(accepted as readonly string[]).includes(value)) {
+    throw new ConfigError(fieldName(key), `one of ${accepted.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function optionalString(key: keyof RawNodeConfig, value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(fieldName(key), 'a string', value);
+  return value;
+}
+
+function flag(key: keyof RawNodeConfig, value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false' || value === '0') return false;
+  if (value === true || value === 'true' || value === '1') return true;
+  throw new ConfigError(fieldName(key), 'true or false', value);
+}
+
+function redisOptions(raw: RawNodeConfig): RedisOptions {
+  const url = optionalString('redis', raw.redis);
+  if (url !== undefined && !/^rediss?:\/\/[^/\s]+/.test(url)) {
+    throw new ConfigError('--redis', 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0', url);
+  }
+  const sentinelText = optionalString('redisSentinels', raw.redisSentinels);
+  const sentinels = (sentinelText ?? '')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => {
+      const parsed = parseHostPort(s);
+      if (parsed === undefined || parsed.port === 0) {
+        throw new ConfigError('--redis-sentinels', 'comma-separated HOST:PORT of Sentinels, e.g. 10.0.0.1:26379,10.0.0.2:26379', sentinelText);
+      }
+      return parsed;
+    });
+  const tlsCaFile = optionalString('redisTlsCa', raw.redisTlsCa);
+  return {
+    url,
+    sentinels,
+    masterName: optionalString('redisMasterName', raw.redisMasterName) ?? DEFAULT_MASTER_NAME,
+    password: optionalString('redisPassword', raw.redisPassword),
+    sentinelPassword: optionalString('redisSentinelPassword', raw.redisSentinelPassword),
+    tls: flag('redisTls', raw.redisTls) || (url?.startsWith('rediss://') ?? false),
+    tlsCaFile,
+  };
+}
+
 /** Validates raw configuration; throws ConfigError naming the first bad field. */
 export function compileNodeOptions(raw: RawNodeConfig): NodeOptions {
   const known = new Set<string>(NODE_FIELDS.map((f) => f.key));
@@ -160,5 +294,26 @@ export function compileNodeOptions(raw: RawNodeConfig): NodeOptions {
     maxOperationBytes: integer('maxOperationBytes', raw.maxOperationBytes, DEFAULT_MAX_OPERATION_BYTES, 16, 16 * 1024 * 1024),
     dedupeWindow: integer('dedupeWindow', raw.dedupeWindow, DEFAULT_DEDUPE_WINDOW, 1, 10_000),
     maxTimersPerSession: integer('maxTimersPerSession', raw.maxTimersPerSession, DEFAULT_MAX_TIMERS_PER_SESSION, 1, 10_000),
+    role: oneOf('role', raw.role, 'primary', ['primary', 'secondary'] as const),
+    cluster: cluster(raw.cluster),
+    peer: raw.peer === undefined || raw.peer === '' ? undefined : address('peer', raw.peer, ''),
+    redis: redisOptions(raw),
+    durability: oneOf('durability', raw.durability, 'sync', ['sync', 'async'] as const),
+    minReplicas: integer('minReplicas', raw.minReplicas, 0, 0, 1) as 0 | 1,
+    backlogBytes: integer('backlogBytes', raw.backlogBytes, DEFAULT_BACKLOG_BYTES, 1024, 4 * 1024 * 1024 * 1024),
+    snapshotIntervalMs: integer('snapshotIntervalMs', raw.snapshotIntervalMs, DEFAULT_SNAPSHOT_INTERVAL_MS, 10, 3_600_000),
+    snapshotDirtyMax: integer('snapshotDirtyMax', raw.snapshotDirtyMax, DEFAULT_SNAPSHOT_DIRTY_MAX, 1, 10_000_000),
+    snapshotBatch: integer('snapshotBatch', raw.snapshotBatch, DEFAULT_SNAPSHOT_BATCH, 1, 10_000),
+    heartbeatMs: integer('heartbeatMs', raw.heartbeatMs, DEFAULT_HEARTBEAT_MS, 10, 60_000),
+    peerTimeoutMs: integer('peerTimeoutMs', raw.peerTimeoutMs, DEFAULT_PEER_TIMEOUT_MS, 50, 600_000),
+    bootstrapPeerWaitMs: integer('bootstrapPeerWaitMs', raw.bootstrapPeerWaitMs, DEFAULT_BOOTSTRAP_PEER_WAIT_MS, 0, 600_000),
   };
+}
+
+function cluster(value: unknown): string {
+  const name = value ?? 'baton';
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new ConfigError('--cluster', '1-64 characters of [A-Za-z0-9._-]', name);
+  }
+  return name;
 }

@@ -31,7 +31,7 @@ let cached: BatonProto | undefined;
 /** Loads every Baton service once per process. */
 export function loadBatonProto(): BatonProto {
   cached ??= loadPackageDefinition(
-    loadSync(['baton/v1/session.proto', 'baton/v1/control.proto'], loaderOptions()),
+    loadSync(['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'], loaderOptions()),
   ) as unknown as BatonProto;
   return cached;
 }

@@ -38,8 +38,21 @@ function payload(p: Payload__Output | null): Payload {
 
 
 /**
- * SessionService over a SessionEngine. Apply is synchronous in the engine;
- * answers are written as soon as the operation is committed.
+ * When a committed change may be answered: `checkWritable` runs before
+ * anything is applied (it may refuse), `confirm` after the commit (undefined:
+ * answer now; a promise: answer when it settles).
+ */
+export interface CommitPolicy {
+  checkWritable(): void;
+  confirm(): Promise<void> | undefined;
+}
+
+const IMMEDIATE: CommitPolicy = { checkWritable: () => {}, confirm: () => undefined };
+
+/**
+ * SessionService over a SessionEngine. The engine applies synchronously; the
+ * answer waits for the commit policy (sync replication), so answers on one
+ * stream may complete out of order.
  */
 export class SessionServiceImpl {
   private readonly applyStreams = new Set<ServerDuplexStream<ApplyRequest__Output, ApplyResponse>>();
@@ -50,7 +63,15 @@ export class SessionServiceImpl {
     private readonly registry: HandlerRegistry,
     private readonly nodeId: string,
     private readonly logger: Logger,
+    private readonly commit: CommitPolicy = IMMEDIATE,
   ) {}
+
+  /** Answers after the commit policy confirms (or refuses) the change. */
+  private answer<T>(value: T, send: (err: unknown, value?: T) => void): void {
+    const pending = this.commit.confirm();
+    if (pending === undefined) send(null, value);
+    else pending.then(() => send(null, value), (err: unknown) => send(err));
+  }
 
   get openStreams(): number {
     return this.applyStreams.size + this.watchStreams.size;
@@ -90,22 +111,25 @@ export class SessionServiceImpl {
   private open(call: ServerUnaryCall<OpenRequest__Output, OpenResponse>, callback: sendUnaryData<OpenResponse>): void {
     try {
       const req = call.request;
+      this.commit.checkWritable();
       const outcome = this.engine.open({
         sessionType: req.sessionType,
         sessionId: req.sessionId,
         params: payload(req.params),
         opId: req.opId,
       });
-      callback(null, {
+      const response = {
         session: toSessionView(outcome.record, this.contentTypeOf(outcome.record.sessionType)),
         deduplicated: outcome.deduplicated,
-      });
+      };
+      this.answer(response, (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
     } catch (err) {
       callback(toStatusObject(err));
     }
   }
 
   private applyOne(req: ApplyRequest__Output): ApplyResponse {
+    this.commit.checkWritable();
     const outcome = this.engine.apply({ sessionId: req.sessionId, opId: req.opId, op: payload(req.op) });
     return {
       correlationId: req.correlationId,
@@ -120,7 +144,7 @@ export class SessionServiceImpl {
     callback: sendUnaryData<ApplyResponse>,
   ): void {
     try {
-      callback(null, this.applyOne(call.request));
+      this.answer(this.applyOne(call.request), (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
     } catch (err) {
       callback(toStatusObject(err));
     }
@@ -128,22 +152,38 @@ export class SessionServiceImpl {
 
   private applyStream(call: ServerDuplexStream<ApplyRequest__Output, ApplyResponse>): void {
     this.applyStreams.add(call);
+    let inFlight = 0;
+    let ended = false;
     const forget = (): void => {
       this.applyStreams.delete(call);
     };
-    call.on('data', (req: ApplyRequest__Output) => {
-      let response: ApplyResponse;
-      try {
-        response = this.applyOne(req);
-      } catch (err) {
-        response = { correlationId: req.correlationId, error: toErrorDetail(err) };
+    const finishIfDone = (): void => {
+      if (ended && inFlight === 0) {
+        forget();
+        call.end();
       }
-      call.write(response);
+    };
+    call.on('data', (req: ApplyRequest__Output) => {
+      const refuse = (err: unknown): void => {
+        call.write({ correlationId: req.correlationId, error: toErrorDetail(err) });
+      };
+      try {
+        const response = this.applyOne(req);
+        inFlight += 1;
+        this.answer(response, (err) => {
+          inFlight -= 1;
+          if (err) refuse(err);
+          else call.write(response);
+          finishIfDone();
+        });
+      } catch (err) {
+        refuse(err);
+      }
     });
-    // Every request read so far has been answered: finish the stream.
+    // Every request read so far is answered before the stream ends.
     call.on('end', () => {
-      forget();
-      call.end();
+      ended = true;
+      finishIfDone();
     });
     call.on('cancelled', forget);
     call.on('error', (err) => {
@@ -154,7 +194,7 @@ export class SessionServiceImpl {
 
   private getSession(call: ServerUnaryCall<GetRequest__Output, GetResponse>, callback: sendUnaryData<GetResponse>): void {
     try {
-      const record = this.engine.get(call.request.sessionId);
+      const record = this.engine.getOwned(call.request.sessionId);
       callback(null, { session: toSessionView(record, this.contentTypeOf(record.sessionType)) });
     } catch (err) {
       callback(toStatusObject(err));
@@ -163,7 +203,9 @@ export class SessionServiceImpl {
 
   private close(call: ServerUnaryCall<CloseRequest__Output, CloseResponse>, callback: sendUnaryData<CloseResponse>): void {
     try {
-      callback(null, this.engine.close({ sessionId: call.request.sessionId, opId: call.request.opId }));
+      this.commit.checkWritable();
+      const result = this.engine.close({ sessionId: call.request.sessionId, opId: call.request.opId });
+      this.answer(result, (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
     } catch (err) {
       callback(toStatusObject(err));
     }
@@ -176,7 +218,7 @@ export class SessionServiceImpl {
       this.watchStreams.delete(call);
     };
     try {
-      const record = this.engine.get(call.request.sessionId);
+      const record = this.engine.getOwned(call.request.sessionId);
       const contentType = this.contentTypeOf(record.sessionType);
       this.watchStreams.add(call);
       call.write({ kind: 'SNAPSHOT', session: toSessionView(record, contentType) });

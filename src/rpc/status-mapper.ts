@@ -36,6 +36,9 @@ export const GRPC_STATUS_BY_CODE: Readonly<Record<BatonErrorCode, status>> = {
   ERR_INTERNAL: status.INTERNAL,
   ERR_CONFIG: status.INVALID_ARGUMENT,
   ERR_HANDLER_LOAD: status.INTERNAL,
+  ERR_NO_REPLICA: status.UNAVAILABLE,
+  ERR_PEER_REFUSED: status.FAILED_PRECONDITION,
+  ERR_REDIS_REFUSED: status.FAILED_PRECONDITION,
 };
 
 const CODE_BY_GRPC_STATUS: Partial<Record<status, BatonErrorCode>> = {

@@ -9,6 +9,8 @@ import {
   NodeStoppingError,
   OperationRejectedError,
   SchemaTooNewError,
+  NotOwnerError,
+  RetrySoonError,
   SessionExistsError,
   SessionNotFoundError,
 } from '../errors.js';
@@ -61,7 +63,22 @@ export interface ApplyOutcome {
   readonly deduplicated: boolean;
 }
 
-/** What changed, for watchers and (later) replication. */
+/**
+ * Where sessions live: who owns new sessions, and the session address of a
+ * node by id (for "not the owner, ask node X" answers).
+ */
+export interface Placement {
+  /** Undefined: this node opens new sessions itself; otherwise redirect there. */
+  newSessionsGoTo(): { readonly nodeId: string; readonly address: string | undefined } | undefined;
+  addressOf(nodeId: string): string | undefined;
+}
+
+const LOCAL_PLACEMENT: Placement = {
+  newSessionsGoTo: () => undefined,
+  addressOf: () => undefined,
+};
+
+/** What changed in a session this node owns: for watchers and replication. */
 export type EngineEvent =
   | { readonly type: 'opened'; readonly record: SessionRecord; readonly opId: string }
   | {
@@ -78,6 +95,7 @@ export type EngineListener = (event: EngineEvent) => void;
 
 export interface EngineStats {
   readonly sessions: number;
+  readonly sessionsOwned: number;
   readonly pendingTimers: number;
   readonly operationsApplied: number;
   readonly operationsRefused: number;
@@ -174,6 +192,8 @@ export class SessionEngine {
   private readonly listeners: EngineListener[] = [];
   private readonly timerQueue: TimerQueue;
   private accepting = true;
+  private notAccepting: Error | undefined;
+  private owned = 0;
   private applied = 0;
   private refused = 0;
 
@@ -182,9 +202,13 @@ export class SessionEngine {
     private readonly registry: HandlerRegistry,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly placement: Placement = LOCAL_PLACEMENT,
   ) {
     this.timerQueue = new TimerQueue((due) => this.fireTimer(due), now);
   }
+
+  /** Cluster epoch stamped on records this node writes. */
+  epoch = 0;
 
   start(): void {
     this.timerQueue.start();
@@ -193,12 +217,106 @@ export class SessionEngine {
   /** Refuses new work from now on (ERR_NODE_STOPPING) and stops firing timers. */
   stopAccepting(): void {
     this.accepting = false;
+    this.notAccepting = undefined;
     this.timerQueue.stop();
+  }
+
+  /** Refuses work with ERR_RETRY_SOON until resume() (e.g. while catching up). */
+  pause(reason: string): void {
+    this.accepting = false;
+    this.notAccepting = new RetrySoonError(`node ${this.options.nodeId} is ${reason}; retry shortly`);
+  }
+
+  resume(): void {
+    this.accepting = true;
+    this.notAccepting = undefined;
+  }
+
+  /**
+   * Stores a record replicated from (or handed back by) another node, without
+   * running handler code. An older version than the one held is ignored. When
+   * the record is owned by this node it is adopted: its timers are scheduled.
+   * `dedupeComplete` false means `record.dedupe` holds only new entries.
+   */
+  install(record: SessionRecord, dedupeComplete: boolean): boolean {
+    const existing = this.sessions.get(record.sessionId);
+    if (existing !== undefined && existing.version > record.version) return false;
+    if (existing !== undefined && existing.owner === this.options.nodeId && record.owner !== this.options.nodeId) {
+      this.logger.warn(
+        { sessionId: record.sessionId, from: record.owner },
+        'ignored a replicated record of a session this node owns',
+      );
+      return false;
+    }
+    if (!dedupeComplete && existing !== undefined) {
+      const merged = existing.dedupe.concat(record.dedupe.filter((d) => d.version > existing.version));
+      record.dedupe = merged.slice(Math.max(0, merged.length - this.options.dedupeWindow));
+    }
+    if (existing !== undefined) this.forget(existing);
+    this.sessions.set(record.sessionId, record);
+    if (record.owner === this.options.nodeId) {
+      this.owned += 1;
+      for (const t of record.timers) this.timerQueue.schedule(record.sessionId, t.timerId, t.deadlineMs);
+    }
+    return true;
+  }
+
+  /** Drops a record (a replicated close, or a resync that replaces a peer's sessions). */
+  remove(sessionId: string): void {
+    const existing = this.sessions.get(sessionId);
+    if (existing === undefined) return;
+    this.forget(existing);
+    this.sessions.delete(sessionId);
+    const set = this.watchers.get(sessionId);
+    if (set !== undefined && existing.owner !== this.options.nodeId) {
+      for (const listener of [...set]) listener({ type: 'closed', record: existing, opId: '' });
+    }
+  }
+
+  /** Every record owned by `nodeId` (this node's own, or the peer's replicas). */
+  recordsOwnedBy(nodeId: string): SessionRecord[] {
+    const out: SessionRecord[] = [];
+    for (const record of this.sessions.values()) if (record.owner === nodeId) out.push(record);
+    return out;
+  }
+
+  /** Every record, owned or replicated. */
+  records(): IterableIterator<SessionRecord> {
+    return this.sessions.values();
+  }
+
+  /** Looks a record up without ownership checks (snapshots, status). */
+  peek(sessionId: string): SessionRecord | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  get ownedCount(): number {
+    return this.owned;
+  }
+
+  private forget(record: SessionRecord): void {
+    if (record.owner !== this.options.nodeId) return;
+    this.owned -= 1;
+    for (const t of record.timers) this.timerQueue.cancel(record.sessionId, t.timerId);
+  }
+
+  /** The record, if this node owns it; otherwise "ask the owner". */
+  getOwned(sessionId: string): SessionRecord {
+    const record = this.get(sessionId);
+    if (record.owner !== this.options.nodeId) {
+      const address = this.placement.addressOf(record.owner);
+      if (address === undefined) {
+        throw new RetrySoonError(`session "${sessionId}" is owned by node ${record.owner}, which is not reachable from here yet; retry shortly`);
+      }
+      throw new NotOwnerError(sessionId, address);
+    }
+    return record;
   }
 
   stats(): EngineStats {
     return {
       sessions: this.sessions.size,
+      sessionsOwned: this.owned,
       pendingTimers: this.timerQueue.size,
       operationsApplied: this.applied,
       operationsRefused: this.refused,
@@ -235,6 +353,13 @@ export class SessionEngine {
 
   open(command: OpenCommand): OpenOutcome {
     this.checkAccepting();
+    const elsewhere = this.placement.newSessionsGoTo();
+    if (elsewhere !== undefined) {
+      if (elsewhere.address === undefined) {
+        throw new RetrySoonError(`new sessions open on node ${elsewhere.nodeId}, which is not connected yet; retry shortly`);
+      }
+      throw new NotOwnerError(command.sessionId === '' ? '(new)' : command.sessionId, elsewhere.address);
+    }
     const loaded = this.registry.get(command.sessionType);
     if (command.sessionId !== '') checkId('session_id', command.sessionId, SESSION_ID_PATTERN);
     if (command.opId !== '') checkId('op_id', command.opId);
@@ -271,7 +396,7 @@ export class SessionEngine {
       version: 0,
       schemaVersion: loaded.schemaVersion,
       owner: this.options.nodeId,
-      epoch: 0,
+      epoch: this.epoch,
       state: stateBytes,
       timers: ctx.sortedTimers(),
       dedupe: command.opId === '' ? [] : [{ opId: command.opId, version: 0, reply: Buffer.alloc(0) }],
@@ -279,6 +404,7 @@ export class SessionEngine {
       updatedAtMs: nowMs,
     };
     this.sessions.set(sessionId, record);
+    this.owned += 1;
     for (const timer of record.timers) this.timerQueue.schedule(sessionId, timer.timerId, timer.deadlineMs);
     this.emit({ type: 'opened', record, opId: command.opId });
     return { record, deduplicated: false };
@@ -288,7 +414,7 @@ export class SessionEngine {
     try {
       this.checkAccepting();
       checkId('op_id', command.opId);
-      const record = this.get(command.sessionId);
+      const record = this.getOwned(command.sessionId);
       const loaded = this.registry.get(record.sessionType);
       const seen = findDedupe(record, command.opId);
       if (seen !== undefined) {
@@ -307,9 +433,9 @@ export class SessionEngine {
   close(command: CloseCommand): { version: number } {
     this.checkAccepting();
     if (command.opId !== '') checkId('op_id', command.opId);
-    const record = this.get(command.sessionId);
+    const record = this.getOwned(command.sessionId);
+    this.forget(record);
     this.sessions.delete(command.sessionId);
-    for (const timer of record.timers) this.timerQueue.cancel(record.sessionId, timer.timerId);
     this.emit({ type: 'closed', record, opId: command.opId });
     this.watchers.delete(command.sessionId);
     return { version: record.version };
@@ -354,6 +480,7 @@ export class SessionEngine {
     const nextTimers = ctx.sortedTimers();
     this.rescheduleTimers(record.sessionId, record.timers, nextTimers);
     record.state = stateBytes;
+    record.epoch = this.epoch;
     record.schemaVersion = loaded.schemaVersion;
     record.timers = nextTimers;
     record.version += 1;
@@ -422,7 +549,7 @@ export class SessionEngine {
   }
 
   private checkAccepting(): void {
-    if (!this.accepting) throw new NodeStoppingError(this.options.nodeId);
+    if (!this.accepting) throw this.notAccepting ?? new NodeStoppingError(this.options.nodeId);
   }
 
   private checkPayload(what: 'operation' | 'params', payload: Payload, loaded: LoadedHandler): void {

@@ -1,0 +1,100 @@
+import { NoReplicaError } from '../errors.js';
+
+export type Durability = 'sync' | 'async';
+
+interface Waiter {
+  readonly offset: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/**
+ * Decides when a committed change may be acknowledged to its client.
+ *
+ * - async: at once (the loss window is what the replica has not acked yet).
+ * - sync: once the attached replica acked the change's offset. Acks carry
+ *   the highest offset stored, so one ack releases every waiter at or below
+ *   it: that is the group commit.
+ * - no replica attached ("solo"): at once, unless minReplicas is 1, in which
+ *   case writes are refused before they are applied.
+ */
+export class DurabilityGate {
+  private attached = false;
+  private acked = 0;
+  private readonly waiters: Waiter[] = [];
+  private head = 0;
+
+  constructor(
+    readonly durability: Durability,
+    readonly minReplicas: 0 | 1,
+  ) {}
+
+  get replicaAttached(): boolean {
+    return this.attached;
+  }
+
+  get ackedOffset(): number {
+    return this.acked;
+  }
+
+  get pending(): number {
+    return this.waiters.length - this.head;
+  }
+
+  /** Throws before anything is applied when a write could not be confirmed. */
+  checkWritable(): void {
+    if (this.minReplicas === 1 && !this.attached) {
+      throw new NoReplicaError(
+        'writes are refused: no replica is attached and --min-replicas is 1; retry when the peer is back, or lower --min-replicas',
+      );
+    }
+  }
+
+  /** Undefined when the change at `offset` may be acknowledged now; otherwise a promise for when it may. */
+  confirm(offset: number): Promise<void> | undefined {
+    if (this.durability === 'async' || offset <= this.acked) return undefined;
+    if (!this.attached) {
+      if (this.minReplicas === 0) return undefined;
+      return Promise.reject(new NoReplicaError('the replica detached before confirming this change; retry with the same operation id'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ offset, resolve, reject });
+    });
+  }
+
+  /** A replica is streaming and has stored everything up to `ackedOffset`. */
+  attach(ackedOffset: number): void {
+    this.attached = true;
+    this.onAck(ackedOffset);
+  }
+
+  onAck(offset: number): void {
+    if (offset > this.acked) this.acked = offset;
+    while (this.head < this.waiters.length) {
+      const waiter = this.waiters[this.head] as Waiter;
+      if (waiter.offset > this.acked) break;
+      this.head += 1;
+      waiter.resolve();
+    }
+    this.compact();
+  }
+
+  /** The replica is gone: waiters are released as solo (or refused under --min-replicas 1). */
+  detach(reason: string): void {
+    this.attached = false;
+    const waiting = this.waiters.slice(this.head);
+    this.waiters.length = 0;
+    this.head = 0;
+    for (const waiter of waiting) {
+      if (this.minReplicas === 0) waiter.resolve();
+      else waiter.reject(new NoReplicaError(`the replica detached (${reason}) before confirming this change; retry with the same operation id`));
+    }
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

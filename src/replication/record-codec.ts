@@ -1,0 +1,91 @@
+import protobuf from 'protobufjs';
+import { PROTO_DIR } from '../rpc/proto-loader.js';
+import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
+import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
+import type { DedupeEntry, SessionRecord } from '../sessions/session-record.js';
+
+/**
+ * Conversions between the in-memory SessionRecord and its wire form
+ * (baton.v1.SessionRecord), which is also what a Redis snapshot stores.
+ */
+
+export interface WireOptions {
+  /** Ship only these dedupe entries (a delta) instead of the whole window. */
+  readonly dedupeDelta?: readonly DedupeEntry[];
+  readonly deleted?: boolean;
+  readonly offset?: number;
+}
+
+export function toWire(record: SessionRecord, options: WireOptions = {}): WireRecord {
+  const dedupe = options.dedupeDelta ?? record.dedupe;
+  return {
+    sessionId: record.sessionId,
+    sessionType: record.sessionType,
+    version: record.version,
+    owner: record.owner,
+    epoch: record.epoch,
+    schemaVersion: record.schemaVersion,
+    state: record.state,
+    timers: record.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: t.payload })),
+    dedupe: dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: d.reply })),
+    dedupeComplete: options.dedupeDelta === undefined,
+    deleted: options.deleted === true,
+    offset: options.offset ?? 0,
+    createdAtMs: record.createdAtMs,
+    updatedAtMs: record.updatedAtMs,
+  };
+}
+
+/** A wire record as a stored record (dedupe as shipped; the caller merges deltas). */
+export function fromWire(wire: WireRecordOutput): SessionRecord {
+  return {
+    sessionId: wire.sessionId,
+    sessionType: wire.sessionType,
+    version: wire.version,
+    schemaVersion: wire.schemaVersion,
+    owner: wire.owner,
+    epoch: wire.epoch,
+    state: Buffer.from(wire.state),
+    timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: Buffer.from(t.payload) })),
+    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: Buffer.from(d.reply) })),
+    createdAtMs: wire.createdAtMs,
+    updatedAtMs: wire.updatedAtMs,
+  };
+}
+
+/** Rough encoded size of a record, for backlog accounting without encoding it. */
+export function wireSize(wire: WireRecord): number {
+  let size = 64 + (wire.sessionId?.length ?? 0) + (wire.sessionType?.length ?? 0) + (wire.owner?.length ?? 0);
+  size += (wire.state as Buffer | undefined)?.length ?? 0;
+  for (const t of wire.timers ?? []) size += 16 + (t.timerId?.length ?? 0) + ((t.payload as Buffer | undefined)?.length ?? 0);
+  for (const d of wire.dedupe ?? []) size += 16 + (d.opId?.length ?? 0) + ((d.reply as Buffer | undefined)?.length ?? 0);
+  return size;
+}
+
+let recordType: protobuf.Type | undefined;
+
+function type(): protobuf.Type {
+  if (recordType === undefined) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_DIR}${target}`);
+    root.loadSync('baton/v1/peer.proto', { keepCase: false });
+    recordType = root.lookupType('baton.v1.SessionRecord');
+  }
+  return recordType;
+}
+
+/** Binary encoding of a full record, as a snapshot stores it. */
+export function encodeRecord(record: SessionRecord): Buffer {
+  const t = type();
+  return Buffer.from(t.encode(t.fromObject(toWire(record))).finish());
+}
+
+/** Decodes a snapshot record; throws on bytes that are not one. */
+export function decodeRecord(bytes: Uint8Array): SessionRecord {
+  const t = type();
+  const wire = t.toObject(t.decode(bytes), { longs: Number, defaults: true, arrays: true }) as WireRecordOutput;
+  if (wire.sessionId === '' || wire.sessionType === '' || wire.owner === '') {
+    throw new Error('record lacks a session id, type or owner');
+  }
+  return fromWire(wire);
+}

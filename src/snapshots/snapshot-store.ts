@@ -1,0 +1,192 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RedisRefusedError } from '../errors.js';
+import { decodeRecord } from '../replication/record-codec.js';
+import type { SessionRecord } from '../sessions/session-record.js';
+import { RedisKeys, SNAPSHOT_FORMAT } from './redis-keys.js';
+import { callScript, SCRIPTS, ScriptCode } from './redis-scripts.js';
+
+/** Keys fetched per pipelined round trip when loading a snapshot. */
+const LOAD_CHUNK = 1_000;
+/** Pipelined chunks in flight at once while loading. */
+const LOAD_PARALLEL = 4;
+
+export interface Watermark {
+  readonly replicationId: string;
+  readonly offset: number;
+}
+
+export interface LoadedSnapshot {
+  readonly records: SessionRecord[];
+  readonly watermarks: ReadonlyMap<string, Watermark>;
+  readonly epoch: number;
+  /** Keys whose record could not be decoded (skipped). */
+  readonly corrupt: readonly string[];
+}
+
+/** A write the script refused. */
+export class SnapshotRefusedError extends Error {
+  override readonly name = 'SnapshotRefusedError';
+  constructor(
+    readonly code: ScriptCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RecordWrite {
+  readonly sessionId: string;
+  /** Undefined: delete the session. */
+  readonly version: number | undefined;
+  readonly payload: Buffer | undefined;
+}
+
+function checkReply([code, detail]: [ScriptCode, string | number], what: string): void {
+  if (code === ScriptCode.Ok) return;
+  if (code === ScriptCode.StaleEpoch) throw new SnapshotRefusedError(code, `${what} refused: Redis has seen epoch ${detail}, newer than this node's`);
+  if (code === ScriptCode.NoMeta) throw new SnapshotRefusedError(code, `${what} refused: Redis holds no cluster meta record (it lost its data)`);
+  throw new SnapshotRefusedError(code, `${what} refused with code ${code} (${detail})`);
+}
+
+/** The snapshot data of one cluster in Redis. */
+export class SnapshotStore {
+  readonly keys: RedisKeys;
+
+  constructor(
+    readonly redis: Redis,
+    cluster: string,
+    private readonly logger: Logger,
+  ) {
+    this.keys = new RedisKeys(cluster);
+  }
+
+  /**
+   * Records this node as one of the pair using this cluster's data; throws
+   * RedisRefusedError when Redis holds another pair's data or another format.
+   */
+  async register(nodeId: string): Promise<string> {
+    const [code, detail] = await callScript(this.redis, SCRIPTS.registerNode.name, [
+      this.keys.meta,
+      this.keys.cluster,
+      nodeId,
+      SNAPSHOT_FORMAT,
+    ]);
+    if (code === ScriptCode.PairFull) {
+      throw new RedisRefusedError(
+        `Redis holds cluster "${this.keys.cluster}" data of nodes ${String(detail)}; node ${nodeId} is not one of them. Use another --cluster name or another Redis, or delete ${this.keys.meta} if those nodes are gone for good`,
+      );
+    }
+    if (code === ScriptCode.FormatMismatch) {
+      throw new RedisRefusedError(`Redis holds cluster "${this.keys.cluster}" snapshots in format ${String(detail)}; this release writes format ${SNAPSHOT_FORMAT}`);
+    }
+    if (code === ScriptCode.ClusterMismatch) {
+      throw new RedisRefusedError(`Redis key ${this.keys.meta} belongs to cluster "${String(detail)}", not "${this.keys.cluster}"`);
+    }
+    return String(detail);
+  }
+
+  async readEpoch(): Promise<number> {
+    return Number((await this.redis.get(this.keys.epoch)) ?? 0);
+  }
+
+  /** Writes records (pipelined, `batch` per script call); returns how many were written. */
+  async write(epoch: number, owner: string, writes: readonly RecordWrite[], batch: number): Promise<number> {
+    if (writes.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < writes.length; i += batch) {
+      const chunk = writes.slice(i, i + batch);
+      const keys = [this.keys.meta, this.keys.epoch, ...chunk.map((w) => this.keys.session(w.sessionId))];
+      const args: (string | number | Buffer)[] = [keys.length, ...keys, epoch, owner];
+      for (const w of chunk) {
+        if (w.version === undefined) args.push('d', 0, '');
+        else args.push('s', w.version, w.payload as Buffer);
+      }
+      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[SCRIPTS.writeRecords.name]?.(...args);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    let written = 0;
+    for (const [err, reply] of results) {
+      if (err) throw err;
+      checkReply(reply as [ScriptCode, number], 'snapshot write');
+      written += Number((reply as [ScriptCode, number])[1]);
+    }
+    return written;
+  }
+
+  async setWatermark(epoch: number, owner: string, mark: Watermark): Promise<void> {
+    const reply = await callScript(this.redis, SCRIPTS.setWatermark.name, [
+      this.keys.meta,
+      this.keys.epoch,
+      this.keys.watermarks,
+      epoch,
+      owner,
+      `${mark.replicationId}:${mark.offset}`,
+    ]);
+    checkReply(reply, 'watermark update');
+  }
+
+  async watermarks(): Promise<Map<string, Watermark>> {
+    const raw = await this.redis.hgetall(this.keys.watermarks);
+    const out = new Map<string, Watermark>();
+    for (const [owner, value] of Object.entries(raw)) {
+      const at = value.lastIndexOf(':');
+      const offset = Number(value.slice(at + 1));
+      if (at > 0 && Number.isInteger(offset)) out.set(owner, { replicationId: value.slice(0, at), offset });
+    }
+    return out;
+  }
+
+  /** Every session key of the cluster (SCAN, never KEYS). */
+  async sessionKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await this.redis.scan(cursor, 'MATCH', `${this.keys.sessionPrefix}*`, 'COUNT', 2_000);
+      cursor = next;
+      keys.push(...page);
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /**
+   * Loads every record with pipelined HGETALLs, several chunks in flight.
+   * A record that cannot be decoded is logged, counted and skipped.
+   */
+  async load(): Promise<LoadedSnapshot> {
+    const [keys, watermarks, epoch] = await Promise.all([this.sessionKeys(), this.watermarks(), this.readEpoch()]);
+    const records: SessionRecord[] = [];
+    const corrupt: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) {
+        const chunk = keys.slice(next, next + LOAD_CHUNK);
+        next += LOAD_CHUNK;
+        const pipeline = this.redis.pipeline();
+        for (const key of chunk) pipeline.hgetallBuffer(key);
+        const results = (await pipeline.exec()) ?? [];
+        results.forEach(([err, value], i) => {
+          const key = chunk[i] as string;
+          if (err) throw err;
+          const fields = value as Record<string, Buffer>;
+          if (fields.r === undefined) return; // deleted between SCAN and HGETALL
+          try {
+            const record = decodeRecord(fields.r);
+            if (this.keys.session(record.sessionId) !== key || String(record.version) !== fields.v?.toString()) {
+              throw new Error('record does not match its key or version field');
+            }
+            records.push(record);
+          } catch (e) {
+            corrupt.push(key);
+            if (corrupt.length <= 10) {
+              this.logger.error({ key, err: e }, 'corrupt snapshot record skipped');
+            }
+          }
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: LOAD_PARALLEL }, worker));
+    if (corrupt.length > 10) this.logger.error({ count: corrupt.length }, 'corrupt snapshot records skipped (first 10 logged)');
+    return { records, watermarks, epoch, corrupt };
+  }
+}

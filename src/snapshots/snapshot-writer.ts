@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import { encodeRecord } from '../replication/record-codec.js';
+import type { ReplicationLog } from '../replication/replication-log.js';
+import type { EngineEvent, SessionEngine } from '../sessions/session-engine.js';
+import { ScriptCode } from './redis-scripts.js';
+import { SnapshotRefusedError } from './snapshot-store.js';
+import type { RecordWrite, SnapshotStore } from './snapshot-store.js';
+
+export interface SnapshotWriterOptions {
+  readonly nodeId: string;
+  /** Flush dirty sessions this often, in ms. */
+  readonly intervalMs: number;
+  /** Flush early once this many sessions are dirty. */
+  readonly dirtyMax: number;
+  /** Records per script call inside one pipeline. */
+  readonly batch: number;
+}
+
+export interface SnapshotStats {
+  readonly connected: boolean;
+  readonly lastFlushAtMs: number;
+  readonly watermarkOffset: number;
+  readonly dirty: number;
+  readonly flushes: number;
+  readonly recordsWritten: number;
+  readonly refills: number;
+  readonly lastError: string;
+}
+
+/** Records encoded per turn of the event loop while capturing a flush. */
+const ENCODE_SLICE = 2_000;
+
+/**
+ * Writes the sessions this node owns to Redis: changed ("dirty") sessions in
+ * pipelined batches, on an interval or once enough are dirty, then the
+ * watermark (the log offset the snapshot reflects). Redis being away never
+ * blocks serving: a failed flush keeps its sessions dirty for the next one.
+ * A Redis that lost its data is refilled with every owned session.
+ */
+export class SnapshotWriter {
+  private dirty = new Set<string>();
+  private flushing: Promise<number> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stats: Omit<SnapshotStats, 'connected' | 'dirty'> = {
+    lastFlushAtMs: 0,
+    watermarkOffset: 0,
+    flushes: 0,
+    recordsWritten: 0,
+    refills: 0,
+    lastError: '',
+  };
+  private failing = false;
+
+  constructor(
+    private readonly options: SnapshotWriterOptions,
+    private readonly store: SnapshotStore,
+    private readonly engine: SessionEngine,
+    private readonly log: ReplicationLog,
+    private readonly logger: Logger,
+  ) {
+    engine.onEvent((event: EngineEvent) => {
+      this.dirty.add(event.record.sessionId);
+      if (this.dirty.size >= this.options.dirtyMax && this.flushing === undefined) void this.flushQuietly();
+    });
+  }
+
+  status(): SnapshotStats {
+    return { ...this.stats, connected: this.store.redis.status === 'ready', dirty: this.dirty.size };
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flushQuietly(), this.options.intervalMs);
+  }
+
+  /** Stops the interval and writes what is dirty one last time (best effort). */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.flushQuietly();
+  }
+
+  markAllOwnedDirty(): void {
+    for (const record of this.engine.recordsOwnedBy(this.options.nodeId)) this.dirty.add(record.sessionId);
+  }
+
+  /** Writes every owned session; resolves with the offset the snapshot then reflects. */
+  async flushAll(): Promise<number> {
+    if (this.flushing !== undefined) await this.flushing.catch(() => undefined);
+    this.markAllOwnedDirty();
+    return this.flush();
+  }
+
+  /** Writes the dirty sessions; resolves with the watermark offset. */
+  flush(): Promise<number> {
+    this.flushing ??= this.doFlush().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async flushQuietly(): Promise<void> {
+    try {
+      await this.flush();
+      if (this.failing) this.logger.info('snapshots to Redis resumed');
+      this.failing = false;
+    } catch (err) {
+      this.stats = { ...this.stats, lastError: err instanceof Error ? err.message : String(err) };
+      if (!this.failing) this.logger.warn({ err }, 'snapshot to Redis failed; serving continues and snapshots resume when Redis is back');
+      this.failing = true;
+    }
+  }
+
+  private async doFlush(): Promise<number> {
+    if (this.store.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.store.redis.status})`);
+    const ids = this.dirty;
+    this.dirty = new Set();
+    // Everything up to here is in the records captured below (or newer).
+    const offset = this.log.offset;
+    const replicationId = this.log.replicationId;
+    try {
+      const writes: RecordWrite[] = [];
+      let n = 0;
+      for (const id of ids) {
+        const record = this.engine.peek(id);
+        if (record === undefined || record.owner !== this.options.nodeId) {
+          writes.push({ sessionId: id, version: undefined, payload: undefined });
+        } else {
+          writes.push({ sessionId: id, version: record.version, payload: encodeRecord(record) });
+        }
+        if (++n % ENCODE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const written = await this.store.write(this.engine.epoch, this.options.nodeId, writes, this.options.batch);
+      await this.store.setWatermark(this.engine.epoch, this.options.nodeId, { replicationId, offset });
+      this.stats = {
+        ...this.stats,
+        lastFlushAtMs: Date.now(),
+        watermarkOffset: offset,
+        flushes: this.stats.flushes + 1,
+        recordsWritten: this.stats.recordsWritten + written,
+        lastError: '',
+      };
+      return offset;
+    } catch (err) {
+      for (const id of ids) this.dirty.add(id);
+      if (err instanceof SnapshotRefusedError && err.code === ScriptCode.NoMeta) {
+        this.logger.warn('Redis lost its data: registering again and refilling it with every owned session');
+        await this.store.register(this.options.nodeId);
+        this.markAllOwnedDirty();
+        this.stats = { ...this.stats, refills: this.stats.refills + 1 };
+        return this.doFlush();
+      }
+      throw err;
+    }
+  }
+}
