@@ -267,6 +267,8 @@ export class BatonClient {
     let backoff = this.options.initialBackoffMs;
     let redirects = 0;
     let attempts = 0;
+    // What a node said beats what the transport said, when reporting failure.
+    let informative: RemoteError | undefined;
     for (;;) {
       const remaining = deadline - Date.now();
       let last: RemoteError;
@@ -276,27 +278,36 @@ export class BatonClient {
         return await attempt(this.connection(address), timeoutMs);
       } catch (err) {
         last = asRemote(err, address);
-        if (last.code === 'ERR_NOT_OWNER' && last.ownerAddress !== undefined && redirects < MAX_REDIRECTS) {
-          redirects += 1;
-          address = last.ownerAddress;
-          this.rememberOwner(sessionId, address);
-          continue;
-        }
-        if (!isRetryable(last) || this.closed) throw last;
-        if (last.code !== 'ERR_RETRY_SOON') {
+        if (last.code !== 'ERR_UNAVAILABLE' && last.code !== 'ERR_DEADLINE_EXCEEDED') informative = last;
+        if (last.code === 'ERR_NOT_OWNER' && last.ownerAddress !== undefined) {
+          if (redirects < MAX_REDIRECTS) {
+            redirects += 1;
+            address = last.ownerAddress;
+            this.rememberOwner(sessionId, address);
+            continue;
+          }
+          // The nodes disagree (an owner restarting on a new address, say):
+          // back off and start over from the default node.
+          redirects = 0;
+          if (sessionId !== undefined) this.ownerHints.delete(sessionId);
+          address = this.addressFor(sessionId);
+        } else if (!isRetryable(last) || this.closed) {
+          throw last;
+        } else if (last.code !== 'ERR_RETRY_SOON') {
           if (sessionId !== undefined) this.ownerHints.delete(sessionId);
           address = this.failOver(address);
         }
       }
       const left = deadline - Date.now();
       if (left <= 0) {
+        const cause = informative ?? last;
         throw new RemoteError(
-          last.code,
-          `${what} did not complete within ${budget} ms (${attempts} attempts); last error: ${last.message}`,
-          last.grpcCode,
-          last.ownerAddress,
-          last.handlerCode,
-          { cause: last },
+          cause.code,
+          `${what} did not complete within ${budget} ms (${attempts} attempts); last error: ${cause.message}`,
+          cause.grpcCode,
+          cause.ownerAddress,
+          cause.handlerCode,
+          { cause },
         );
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(left, Math.random() * backoff)));

@@ -174,6 +174,9 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       this.engine,
       this.writer === undefined ? undefined : () => (this.writer as SnapshotWriter).flushAll(),
       logger.child({ component: 'replication' }),
+      (peer) => {
+        this.peer = { nodeId: peer.nodeId, sessionAddress: peer.sessionAddress };
+      },
     );
     this.controlServer.addService(proto.baton.v1.PeerService.service, this.source.handlers());
     this.boundSession = await bind(this.sessionServer, options.listen);

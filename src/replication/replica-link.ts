@@ -132,8 +132,9 @@ export class ReplicaLink {
       finished = true;
       if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
       this.heartbeat = undefined;
-      if (this.call === call) this.call = undefined;
-      if (this.stopped) return;
+      // A call superseded by a newer one ends quietly: the newer one is in charge.
+      if (this.call !== call || this.stopped) return;
+      this.call = undefined;
       const remote = err === undefined ? undefined : fromServiceError(err as ServiceError, this.options.peerAddress);
       if (remote !== undefined && remote.grpcCode === status.FAILED_PRECONDITION) {
         this.logger.error({ peer: this.options.peerAddress, reason: remote.message }, 'the peer refused replication');

@@ -73,6 +73,7 @@ export class ReplicationSource {
     private readonly engine: SessionEngine,
     private readonly snapshot: SnapshotForResync | undefined,
     private readonly logger: Logger,
+    private readonly onPeer: (peer: PeerIdentity) => void = () => {},
   ) {}
 
   get downstream(): DownstreamInfo | undefined {
@@ -119,6 +120,7 @@ export class ReplicationSource {
       call.emit('error', toStatusObject(err));
       return;
     }
+    this.onPeer(theirs);
     // The newest stream wins: a replica that reconnects replaces its old stream.
     this.current?.stop('replaced by a new replication stream');
     let stopped = false;

@@ -16,6 +16,8 @@ export function connectRedis(options: RedisOptions): Redis {
   const common: IoRedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A snapshot write cut by a disconnect fails; the writer retries it whole.
+    autoResendUnfulfilledCommands: false,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(50 * times, MAX_RECONNECT_DELAY_MS),
     ...(options.password === undefined ? {} : { password: options.password }),

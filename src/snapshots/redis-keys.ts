@@ -17,6 +17,11 @@ export class RedisKeys {
     this.sessionPrefix = `${base}:s:`;
   }
 
+  /** A node's registration marker: gone means Redis lost that node's data. */
+  node(nodeId: string): string {
+    return `baton:{${this.cluster}}:node:${nodeId}`;
+  }
+
   session(sessionId: string): string {
     return `${this.sessionPrefix}${sessionId}`;
   }

@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 export enum ScriptCode {
   Ok = 0,
   StaleEpoch = 1,
-  NoMeta = 2,
+  /** The writer's registration marker is gone: Redis lost its data. */
+  NotRegistered = 2,
   ClusterMismatch = 3,
   FormatMismatch = 4,
   PairFull = 5,
@@ -21,7 +22,7 @@ export type ScriptReply = [ScriptCode, string | number];
  * during a rolling upgrade without replacing each other's scripts.
  */
 export const SCRIPTS = {
-  registerNode: { name: 'batonRegisterNodeV1', file: 'register-node.lua', keys: 1 },
+  registerNode: { name: 'batonRegisterNodeV1', file: 'register-node.lua', keys: 2 },
   writeRecords: { name: 'batonWriteRecordsV1', file: 'write-records.lua', keys: undefined },
   setWatermark: { name: 'batonSetWatermarkV1', file: 'set-watermark.lua', keys: 3 },
 } as const;

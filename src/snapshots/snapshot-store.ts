@@ -45,7 +45,7 @@ export interface RecordWrite {
 function checkReply([code, detail]: [ScriptCode, string | number], what: string): void {
   if (code === ScriptCode.Ok) return;
   if (code === ScriptCode.StaleEpoch) throw new SnapshotRefusedError(code, `${what} refused: Redis has seen epoch ${detail}, newer than this node's`);
-  if (code === ScriptCode.NoMeta) throw new SnapshotRefusedError(code, `${what} refused: Redis holds no cluster meta record (it lost its data)`);
+  if (code === ScriptCode.NotRegistered) throw new SnapshotRefusedError(code, `${what} refused: this node is not registered in Redis (it lost its data)`);
   throw new SnapshotRefusedError(code, `${what} refused with code ${code} (${detail})`);
 }
 
@@ -68,6 +68,7 @@ export class SnapshotStore {
   async register(nodeId: string): Promise<string> {
     const [code, detail] = await callScript(this.redis, SCRIPTS.registerNode.name, [
       this.keys.meta,
+      this.keys.node(nodeId),
       this.keys.cluster,
       nodeId,
       SNAPSHOT_FORMAT,
@@ -96,7 +97,7 @@ export class SnapshotStore {
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < writes.length; i += batch) {
       const chunk = writes.slice(i, i + batch);
-      const keys = [this.keys.meta, this.keys.epoch, ...chunk.map((w) => this.keys.session(w.sessionId))];
+      const keys = [this.keys.node(owner), this.keys.epoch, ...chunk.map((w) => this.keys.session(w.sessionId))];
       const args: (string | number | Buffer)[] = [keys.length, ...keys, epoch, owner];
       for (const w of chunk) {
         if (w.version === undefined) args.push('d', 0, '');
@@ -116,7 +117,7 @@ export class SnapshotStore {
 
   async setWatermark(epoch: number, owner: string, mark: Watermark): Promise<void> {
     const reply = await callScript(this.redis, SCRIPTS.setWatermark.name, [
-      this.keys.meta,
+      this.keys.node(owner),
       this.keys.epoch,
       this.keys.watermarks,
       epoch,

@@ -29,6 +29,19 @@ export interface SnapshotStats {
 
 /** Records encoded per turn of the event loop while capturing a flush. */
 const ENCODE_SLICE = 2_000;
+/**
+ * A flush that takes longer is abandoned (its sessions stay dirty), so a
+ * Redis that hangs instead of failing cannot stop snapshots for good.
+ */
+const FLUSH_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Writes the sessions this node owns to Redis: changed ("dirty") sessions in
@@ -91,7 +104,7 @@ export class SnapshotWriter {
 
   /** Writes the dirty sessions; resolves with the watermark offset. */
   flush(): Promise<number> {
-    this.flushing ??= this.doFlush().finally(() => {
+    this.flushing ??= withTimeout(this.doFlush(), FLUSH_TIMEOUT_MS, 'snapshot flush').finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
@@ -141,7 +154,7 @@ export class SnapshotWriter {
       return offset;
     } catch (err) {
       for (const id of ids) this.dirty.add(id);
-      if (err instanceof SnapshotRefusedError && err.code === ScriptCode.NoMeta) {
+      if (err instanceof SnapshotRefusedError && err.code === ScriptCode.NotRegistered) {
         this.logger.warn('Redis lost its data: registering again and refilling it with every owned session');
         await this.store.register(this.options.nodeId);
         this.markAllOwnedDirty();

@@ -12,6 +12,10 @@ export interface DaemonOptions {
   handlers?: readonly string[];
   /** How long to wait for "node ready". */
   readyTimeoutMs?: number;
+  /** Control address; a free port when omitted. */
+  control?: string;
+  /** Session API address; a free port when omitted. */
+  listen?: string;
 }
 
 export interface LogLine {
@@ -59,9 +63,9 @@ export class DaemonProcess {
       '--node-id',
       options.nodeId ?? 'test-a',
       '--listen',
-      '127.0.0.1:0',
+      options.listen ?? '127.0.0.1:0',
       '--control',
-      '127.0.0.1:0',
+      options.control ?? '127.0.0.1:0',
       ...handlers.flatMap((h) => ['--handler', h]),
       ...(options.args ?? []),
     ];

@@ -2,6 +2,8 @@
 -- Redis that holds another pair's data or an unknown snapshot format.
 --
 -- KEYS[1]  baton:{cluster}:meta  (hash: cluster, format, nodes)
+-- KEYS[2]  baton:{cluster}:node:<node id>  (this node's registration marker;
+--          its absence later tells this node that Redis lost its data)
 -- ARGV[1]  cluster name
 -- ARGV[2]  node id
 -- ARGV[3]  snapshot format version
@@ -27,4 +29,5 @@ if not found then
 end
 local joined = table.concat(list, ',')
 redis.call('HSET', KEYS[1], 'cluster', ARGV[1], 'format', ARGV[3], 'nodes', joined)
+redis.call('SET', KEYS[2], ARGV[2])
 return {0, joined}

@@ -2,7 +2,8 @@
 -- whose epoch is lower than the cluster's is refused, and a record stamped by
 -- a newer epoch is never overwritten.
 --
--- KEYS[1]     baton:{cluster}:meta   (must exist: else Redis lost its data)
+-- KEYS[1]     baton:{cluster}:node:<owner>  (the writer's registration
+--             marker: when it is gone, Redis lost its data)
 -- KEYS[2]     baton:{cluster}:epoch  (highest epoch seen; raised to ARGV[1])
 -- KEYS[3..n]  baton:{cluster}:s:<session id>, one per record
 -- ARGV[1]     the writer's epoch
@@ -13,7 +14,7 @@
 -- Returns {code, detail}:
 --   {0, written}       OK
 --   {1, stored epoch}  STALE_EPOCH: nothing was written
---   {2, 0}             NO_META: Redis lost its data; nothing was written
+--   {2, 0}             NOT_REGISTERED: Redis lost its data; nothing was written
 if redis.call('EXISTS', KEYS[1]) == 0 then return {2, 0} end
 local epoch = tonumber(ARGV[1])
 local stored = tonumber(redis.call('GET', KEYS[2]) or '0')
