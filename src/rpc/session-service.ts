@@ -30,6 +30,20 @@ import { toSessionView } from './session-view.js';
  */
 export const WATCH_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * While stopping, an apply stream with nothing in flight that has been quiet
+ * this long is ended at once instead of waiting for its client to half-close
+ * (an idle client sends nothing that could tell it the node is stopping).
+ */
+const IDLE_STREAM_MS = 100;
+
+interface ApplyStreamState {
+  inFlight: number;
+  lastDataAtMs: number;
+  /** Ends the stream once nothing is in flight. */
+  finish(): void;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function payload(p: Payload__Output | null): Payload {
@@ -55,7 +69,7 @@ const IMMEDIATE: CommitPolicy = { checkWritable: () => {}, confirm: () => undefi
  * stream may complete out of order.
  */
 export class SessionServiceImpl {
-  private readonly applyStreams = new Set<ServerDuplexStream<ApplyRequest__Output, ApplyResponse>>();
+  private readonly applyStreams = new Map<ServerDuplexStream<ApplyRequest__Output, ApplyResponse>, ApplyStreamState>();
   private readonly watchStreams = new Set<ServerWritableStream<WatchRequest__Output, WatchEvent>>();
 
   constructor(
@@ -98,9 +112,13 @@ export class SessionServiceImpl {
     this.watchStreams.clear();
     const deadline = Date.now() + graceMs;
     while (this.applyStreams.size > 0 && Date.now() < deadline) {
+      const now = Date.now();
+      for (const state of [...this.applyStreams.values()]) {
+        if (state.inFlight === 0 && now - state.lastDataAtMs >= IDLE_STREAM_MS) state.finish();
+      }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    for (const call of this.applyStreams) call.end();
+    for (const call of this.applyStreams.keys()) call.end();
     this.applyStreams.clear();
   }
 
@@ -151,40 +169,41 @@ export class SessionServiceImpl {
   }
 
   private applyStream(call: ServerDuplexStream<ApplyRequest__Output, ApplyResponse>): void {
-    this.applyStreams.add(call);
-    let inFlight = 0;
-    let ended = false;
+    let ending = false;
+    const state: ApplyStreamState = {
+      inFlight: 0,
+      lastDataAtMs: Date.now(),
+      finish: () => {
+        ending = true;
+        if (state.inFlight === 0 && this.applyStreams.delete(call)) call.end();
+      },
+    };
+    this.applyStreams.set(call, state);
     const forget = (): void => {
       this.applyStreams.delete(call);
     };
-    const finishIfDone = (): void => {
-      if (ended && inFlight === 0) {
-        forget();
-        call.end();
-      }
-    };
     call.on('data', (req: ApplyRequest__Output) => {
+      // Read after the node ended the stream: the client retries it elsewhere.
+      if (ending && !this.applyStreams.has(call)) return;
+      state.lastDataAtMs = Date.now();
       const refuse = (err: unknown): void => {
         call.write({ correlationId: req.correlationId, error: toErrorDetail(err) });
       };
       try {
         const response = this.applyOne(req);
-        inFlight += 1;
+        state.inFlight += 1;
         this.answer(response, (err) => {
-          inFlight -= 1;
+          state.inFlight -= 1;
           if (err) refuse(err);
           else call.write(response);
-          finishIfDone();
+          if (ending) state.finish();
         });
       } catch (err) {
         refuse(err);
       }
     });
     // Every request read so far is answered before the stream ends.
-    call.on('end', () => {
-      ended = true;
-      finishIfDone();
-    });
+    call.on('end', () => state.finish());
     call.on('cancelled', forget);
     call.on('error', (err) => {
       forget();
