@@ -37,37 +37,63 @@ function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h`;
 }
 
+function bytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)}KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)}MiB`;
+}
+
+function row(s: NodeStatus__Output): string[] {
+  const r = s.replication;
+  const snap = s.snapshot;
+  const replica = r === null ? '-' : r.replicaAttached ? 'attached' : r.minReplicas === 1 ? 'NONE:refusing' : 'NONE:solo';
+  const lag = r === null ? '-' : `${r.lagRecords}/${bytes(Number(r.lagBytes))}/${r.lagMs}ms`;
+  const redis = snap === null || !snap.configured ? 'off' : snap.redisConnected ? 'up' : 'DOWN';
+  const age = snap === null || !snap.configured ? '-' : snap.ageMs < 0 ? 'never' : `${(Number(snap.ageMs) / 1000).toFixed(1)}s`;
+  return [
+    s.nodeId,
+    s.role,
+    s.state,
+    s.release,
+    String(s.sessionsOwned),
+    String(s.sessionsReplicated),
+    String(r?.offset ?? 0),
+    replica,
+    lag,
+    r?.upstreamState ?? '-',
+    r?.resyncPath || '-',
+    redis,
+    age,
+  ];
+}
+
 function table(reports: readonly NodeReport[]): string {
-  const header = ['NODE', 'STATE', 'RELEASE', 'SESSIONS', 'TIMERS', 'APPLIED', 'REFUSED', 'STREAMS', 'UPTIME', 'ADDRESS'];
+  const header = ['NODE', 'ROLE', 'STATE', 'RELEASE', 'OWNED', 'REPLICAS', 'OFFSET', 'REPLICA', 'LAG(rec/bytes/ms)', 'UPSTREAM', 'RESYNC', 'REDIS', 'SNAPSHOT'];
   const rows = reports.map((r) =>
-    r.reachable
-      ? [
-          r.status.nodeId,
-          r.status.state,
-          r.status.release,
-          String(r.status.sessions),
-          String(r.status.pendingTimers),
-          String(r.status.operationsApplied),
-          String(r.status.operationsRefused),
-          String(r.status.openStreams),
-          formatDuration(Date.now() - r.status.startedAtMs),
-          r.status.sessionAddress,
-        ]
-      : ['?', 'unreachable', '-', '-', '-', '-', '-', '-', '-', r.address],
+    r.reachable ? row(r.status) : ['?', '-', 'unreachable', ...Array.from({ length: header.length - 3 }, () => '-')],
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => (cells[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   for (const r of reports) {
-    if (!r.reachable) out.push(`${r.address}: ${r.error}`);
-    else out.push(`${r.status.nodeId}: handlers ${r.status.handlers.map((h) => `${h.sessionType}@${h.schemaVersion}`).join(', ')}`);
+    if (!r.reachable) {
+      out.push(`${r.address}: ${r.error}`);
+      continue;
+    }
+    const s = r.status;
+    out.push(
+      `${s.nodeId}: up ${formatDuration(Date.now() - Number(s.startedAtMs))}, session ${s.sessionAddress}, cluster ${s.cluster}, epoch ${s.epoch}, ${s.replication?.durability ?? '?'} durability, handlers ${s.handlers.map((h) => `${h.sessionType}@${h.schemaVersion}`).join(', ')}`,
+    );
+    for (const warning of s.warnings) out.push(`${s.nodeId}: WARNING ${warning}`);
   }
   return out.join('\n');
 }
 
 export function statusCommand(setExitCode: (code: number) => void): Command {
   return new Command('status')
-    .description('show the state of each node (exit code 1 when any node is unreachable)')
+    .description(
+      'show each node: role, sessions owned and replicated, replication offset and lag, resync path, Redis and snapshot age, warnings (exit code 1 when any node is unreachable)',
+    )
     .addOption(new Option('--control <list>', `comma-separated control API addresses [env: BATON_CONTROL] (default: ${DEFAULT_CONTROL})`))
     .option('--timeout-ms <ms>', 'how long to wait for each node', '2000')
     .option('--json', 'print a JSON array with one entry per node')

@@ -25,6 +25,8 @@ import { describeRedis, redisConfigured } from '../snapshots/redis-options.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Watermark } from '../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../snapshots/snapshot-writer.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
+import type { Server as HttpServer } from 'node:http';
 import type { NodeOptions } from './node-options.js';
 import type { NodeEvent, NodeState } from './node-state.js';
 
@@ -88,6 +90,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private bootstrap: Bootstrap = { loaded: 0, corrupt: 0, ms: 0, peerWatermark: undefined };
   /** The peer as last seen on either replication stream. */
   private peer: { nodeId: string; sessionAddress: string } | undefined;
+  private metrics: { server: HttpServer; address: string } | undefined;
 
   private constructor(
     readonly options: NodeOptions,
@@ -182,6 +185,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.boundSession = await bind(this.sessionServer, options.listen);
     this.boundControl = await bind(this.controlServer, options.control);
     this.identity.sessionAddress = this.sessionAddress;
+    if (options.metrics !== undefined) this.metrics = await startMetricsServer(options.metrics, () => this.status());
     if (options.peer !== undefined) await this.takeBackFromPeer(options.peer);
     this.writer?.markAllOwnedDirty();
     this.writer?.start();
@@ -210,6 +214,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
         cluster: options.cluster,
         durability: options.durability,
         sessions: this.engine.stats().sessions,
+        ...(this.metrics === undefined ? {} : { metricsAddress: this.metrics.address }),
       },
       'node ready',
     );
@@ -438,6 +443,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     await shutdown(this.sessionServer, Math.max(0, deadline - Date.now()));
     await shutdown(this.controlServer, 100);
     await this.redis?.quit().catch(() => undefined);
+    this.metrics?.server.close();
     this.setState('stopped', reason);
   }
 
@@ -447,6 +453,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.sessionServer.forceShutdown();
     this.controlServer.forceShutdown();
     this.redis?.disconnect();
+    this.metrics?.server.close();
   }
 
   private setState(next: NodeState, reason: string): void {

@@ -74,6 +74,8 @@ export interface NodeOptions extends EngineOptions {
    * @default 3_000
    */
   readonly bootstrapPeerWaitMs: number;
+  /** Prometheus endpoint (GET /metrics); undefined: off. */
+  readonly metrics: HostPort | undefined;
 }
 
 export const DEFAULT_BACKLOG_BYTES = 16 * 1024 * 1024;
@@ -128,6 +130,7 @@ export interface RawNodeConfig {
   heartbeatMs?: unknown;
   peerTimeoutMs?: unknown;
   bootstrapPeerWaitMs?: unknown;
+  metrics?: unknown;
 }
 
 export const NODE_FIELDS: readonly FieldSpec[] = [
@@ -161,6 +164,7 @@ export const NODE_FIELDS: readonly FieldSpec[] = [
   { key: 'heartbeatMs', flag: '--heartbeat-ms <ms>', env: 'BATON_HEARTBEAT_MS', description: `heartbeat period on the peer link (default: ${DEFAULT_HEARTBEAT_MS})` },
   { key: 'peerTimeoutMs', flag: '--peer-timeout-ms <ms>', env: 'BATON_PEER_TIMEOUT_MS', description: `a peer silent this long is considered gone (default: ${DEFAULT_PEER_TIMEOUT_MS})` },
   { key: 'bootstrapPeerWaitMs', flag: '--bootstrap-peer-wait-ms <ms>', env: 'BATON_BOOTSTRAP_PEER_WAIT_MS', description: `at start, how long to wait for the peer to hand back this node's sessions (default: ${DEFAULT_BOOTSTRAP_PEER_WAIT_MS})` },
+  { key: 'metrics', flag: '--metrics <host:port>', env: 'BATON_METRICS', description: 'serve Prometheus metrics at GET /metrics on this address (default: off)' },
 ];
 
 function fieldName(key: keyof RawNodeConfig): string {
@@ -307,6 +311,7 @@ export function compileNodeOptions(raw: RawNodeConfig): NodeOptions {
     heartbeatMs: integer('heartbeatMs', raw.heartbeatMs, DEFAULT_HEARTBEAT_MS, 10, 60_000),
     peerTimeoutMs: integer('peerTimeoutMs', raw.peerTimeoutMs, DEFAULT_PEER_TIMEOUT_MS, 50, 600_000),
     bootstrapPeerWaitMs: integer('bootstrapPeerWaitMs', raw.bootstrapPeerWaitMs, DEFAULT_BOOTSTRAP_PEER_WAIT_MS, 0, 600_000),
+    metrics: raw.metrics === undefined || raw.metrics === '' ? undefined : address('metrics', raw.metrics, ''),
   };
 }
 

@@ -160,8 +160,9 @@ describe('baton status', () => {
   it('prints a table, JSON, and exit code 1 when a node is unreachable', async () => {
     const table = await runCli(['status', '--control', daemon.controlAddress]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/NODE\s+STATE\s+RELEASE/);
-    expect(table.stdout).toMatch(/cli-a\s+serving/);
+    expect(table.stdout).toMatch(/NODE\s+ROLE\s+STATE\s+RELEASE\s+OWNED\s+REPLICAS\s+OFFSET/);
+    expect(table.stdout).toMatch(/cli-a\s+primary\s+serving/);
+    expect(table.stdout).toMatch(/cli-a: WARNING running solo/);
     const both = await runCli(['status', '--control', `${daemon.controlAddress},127.0.0.1:1`, '--json']);
     expect(both.code).toBe(1);
     const reports = json<{ reachable: boolean; error?: string; status?: { state: string; pid: number } }[]>(both.stdout);

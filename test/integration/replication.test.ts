@@ -196,11 +196,16 @@ describe('a replicated pair', () => {
   });
 
   it('runs solo, loudly, when the replica is away, and takes it back', async () => {
-    const { pair: p, client } = await pair();
+    const { pair: p, client } = await pair({ argsA: ['--metrics', '127.0.0.1:0'] });
+    const metricsUrl = `http://${String(p.node('a').logs.find((l) => l.msg === 'node ready')?.metricsAddress)}/metrics`;
+    expect(await (await fetch(metricsUrl)).text()).toMatch(/^baton_solo\{node="a",cluster="repl\d+",role="primary"\} 0$/m);
     const s = await client.open('counter');
     p.node('b').signal('SIGKILL');
     await p.node('b').waitExit();
     await expect.poll(async () => (await p.status('a')).replication?.solo, { timeout: 10_000 }).toBe(true);
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toMatch(/^baton_solo\{node="a",cluster="repl\d+",role="primary"\} 1$/m);
+    expect(metrics).toMatch(/^baton_replica_attached\{.*\} 0$/m);
     expect((await client.apply(s.sessionId, { type: 'add' })).version).toBe(1);
     const a = await p.status('a');
     expect(a.warnings.join('\n')).toMatch(/running solo/);
