@@ -14,26 +14,30 @@ export class RedisServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** `extraArgs`: more redis-server flags, e.g. ['--requirepass', 'secret']. */
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extraArgs);
     await server.restart();
     return server;
   }
 
   /** Starts (again) on the same port, with no data. */
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs], {
       stdio: 'ignore',
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...this.auth() });
       probe.on('error', () => {});
       try {
         await probe.connect();
@@ -58,9 +62,14 @@ export class RedisServer {
     });
   }
 
+  private auth(): { password?: string } {
+    const at = this.extraArgs.indexOf('--requirepass');
+    return at < 0 ? {} : { password: this.extraArgs[at + 1] as string };
+  }
+
   /** A client for the test's own reads and writes. */
   client(): Redis {
-    const redis = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    const redis = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1, ...this.auth() });
     redis.on('error', () => {});
     return redis;
   }
