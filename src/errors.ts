@@ -28,7 +28,8 @@ export type BatonErrorCode =
   | 'ERR_HANDLER_LOAD'
   | 'ERR_NO_REPLICA'
   | 'ERR_PEER_REFUSED'
-  | 'ERR_REDIS_REFUSED';
+  | 'ERR_REDIS_REFUSED'
+  | 'ERR_SLOW_CONSUMER';
 
 export interface BatonErrorOptions {
   cause?: unknown;

@@ -98,8 +98,7 @@ async function runDaemon(options: NodeOptions): Promise<number> {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (node.state === 'stopping') {
         logger.warn({ signal }, 'second signal during shutdown: exiting now');
-        resolveExit(EXIT_FAILURE);
-        return;
+        process.exit(EXIT_FAILURE);
       }
       logger.info({ signal, graceMs: options.graceMs }, 'stopping gracefully');
       node.stop(signal).then(

@@ -68,10 +68,6 @@ function resolveOptions(options: BatonClientOptions): ResolvedClientOptions {
   };
 }
 
-function isRetryable(err: RemoteError): boolean {
-  return err.grpcCode === status.UNAVAILABLE || err.grpcCode === status.DEADLINE_EXCEEDED;
-}
-
 function asRemote(err: unknown, address: string): RemoteError {
   if (err instanceof RemoteError) return err;
   if (err instanceof BatonError) throw err;
@@ -182,13 +178,20 @@ export class BatonClient {
    */
   watch<S = unknown, R = unknown>(sessionId: string, options: CallOptions = {}): SessionWatch<S, R> {
     return new SessionWatch<S, R>(sessionId, (onEvent, onError, onEnd) =>
-      this.withRetry(`watch session ${sessionId}`, sessionId, options, (conn) =>
+      this.withRetry(`watch session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
         new Promise<() => void>((resolve, reject) => {
           const call = conn.client.Watch({ sessionId });
           let started = false;
+          // The snapshot comes first and at once; a node that sends nothing is not answering.
+          const timer = setTimeout(() => {
+            if (started) return;
+            call.cancel();
+            reject(new RemoteError('ERR_DEADLINE_EXCEEDED', `no answer from ${conn.address} within ${timeoutMs} ms`, status.DEADLINE_EXCEEDED, undefined, undefined));
+          }, timeoutMs);
           call.on('data', (event: WatchEvent__Output) => {
             if (!started) {
               started = true;
+              clearTimeout(timer);
               resolve(() => call.cancel());
             }
             onEvent(event);
@@ -196,6 +199,7 @@ export class BatonClient {
           call.on('error', (err: ServiceError) => {
             if (err.code === status.CANCELLED) return;
             const remote = fromServiceError(err, conn.address);
+            clearTimeout(timer);
             if (!started) reject(remote);
             else onError(remote);
           });
@@ -291,7 +295,7 @@ export class BatonClient {
           redirects = 0;
           if (sessionId !== undefined) this.ownerHints.delete(sessionId);
           address = this.addressFor(sessionId);
-        } else if (!isRetryable(last) || this.closed) {
+        } else if (!last.retryable || this.closed) {
           throw last;
         } else if (last.code !== 'ERR_RETRY_SOON') {
           if (sessionId !== undefined) this.ownerHints.delete(sessionId);

@@ -442,7 +442,9 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.link?.stop();
     await shutdown(this.sessionServer, Math.max(0, deadline - Date.now()));
     await shutdown(this.controlServer, 100);
-    await this.redis?.quit().catch(() => undefined);
+    // Not QUIT: with Redis away it would wait, and reconnect attempts would
+    // keep the process alive. The final flush above was the last write.
+    this.redis?.disconnect();
     this.metrics?.server.close();
     this.setState('stopped', reason);
   }

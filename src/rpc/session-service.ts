@@ -4,9 +4,8 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from '@grpc/grpc-js';
-import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { NodeStoppingError } from '../errors.js';
+import { BatonError, NodeStoppingError } from '../errors.js';
 import type { HandlerRegistry } from '../sessions/handler-registry.js';
 import type { EngineEvent, Payload, SessionEngine } from '../sessions/session-engine.js';
 import type { ApplyRequest__Output } from '../generated/baton/v1/ApplyRequest.js';
@@ -259,10 +258,15 @@ export class SessionServiceImpl {
         });
         if (call.writableLength > WATCH_BUFFER_LIMIT_BYTES) {
           finish();
-          call.emit('error', {
-            code: status.RESOURCE_EXHAUSTED,
-            details: `watcher of session "${record.sessionId}" fell more than ${WATCH_BUFFER_LIMIT_BYTES} bytes behind; watch again to resume from a snapshot`,
-          });
+          call.emit(
+            'error',
+            toStatusObject(
+              new BatonError(
+                'ERR_SLOW_CONSUMER',
+                `watcher of session "${record.sessionId}" fell more than ${WATCH_BUFFER_LIMIT_BYTES} bytes behind; watch again to resume from a snapshot`,
+              ),
+            ),
+          );
         }
       });
       call.on('cancelled', finish);

@@ -39,6 +39,7 @@ export const GRPC_STATUS_BY_CODE: Readonly<Record<BatonErrorCode, status>> = {
   ERR_NO_REPLICA: status.UNAVAILABLE,
   ERR_PEER_REFUSED: status.FAILED_PRECONDITION,
   ERR_REDIS_REFUSED: status.FAILED_PRECONDITION,
+  ERR_SLOW_CONSUMER: status.RESOURCE_EXHAUSTED,
 };
 
 const CODE_BY_GRPC_STATUS: Partial<Record<status, BatonErrorCode>> = {
@@ -94,9 +95,12 @@ export class RemoteError extends BatonError {
     super(code, message, options);
   }
 
-  /** True when the same request may succeed if tried again (here or on the peer). */
+  /**
+   * True when the same request may succeed if tried again (here or on the
+   * peer): the SDK retries exactly these, within the call's deadline.
+   */
   get retryable(): boolean {
-    return this.grpcCode === status.UNAVAILABLE;
+    return this.grpcCode === status.UNAVAILABLE || this.grpcCode === status.DEADLINE_EXCEEDED;
   }
 }
 
@@ -117,11 +121,14 @@ export function fromServiceError(err: ServiceError, address: string): RemoteErro
     return value === undefined ? undefined : String(value);
   };
   const raw = first(ERROR_CODE_KEY);
+  // A stream reset by the transport (not by the node) is worth retrying:
+  // the operation id makes the retry safe.
+  const grpcCode = raw === undefined && err.code === status.INTERNAL && /RST_STREAM/.test(err.details) ? status.UNAVAILABLE : err.code;
   const code: BatonErrorCode =
-    raw !== undefined && isKnownCode(raw) ? raw : (CODE_BY_GRPC_STATUS[err.code] ?? 'ERR_INTERNAL');
+    raw !== undefined && isKnownCode(raw) ? raw : (CODE_BY_GRPC_STATUS[grpcCode] ?? 'ERR_INTERNAL');
   // A status without Baton metadata came from the transport, not the node.
   const message = raw === undefined ? `node ${address}: ${transportDetails(err)}` : err.details;
-  return new RemoteError(code, message, err.code, first(OWNER_ADDRESS_KEY), first(HANDLER_CODE_KEY), {
+  return new RemoteError(code, message, grpcCode, first(OWNER_ADDRESS_KEY), first(HANDLER_CODE_KEY), {
     cause: err,
   });
 }

@@ -113,6 +113,10 @@ function checkId(field: string, value: string, pattern?: RegExp): void {
   }
 }
 
+function isThenable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -389,6 +393,9 @@ export class SessionEngine {
     } catch (err) {
       throw this.handlerError('init', command.sessionType, err);
     }
+    if (isThenable(state)) {
+      throw new HandlerFailedError(`handler "${command.sessionType}" init() returned a Promise; init and apply must be synchronous`);
+    }
     const stateBytes = this.encodeState(loaded, sessionId, state);
     const record: SessionRecord = {
       sessionId,
@@ -460,6 +467,9 @@ export class SessionEngine {
       result = loaded.handler.apply(state, op, ctx);
     } catch (err) {
       throw this.handlerError('apply', record.sessionType, err);
+    }
+    if (isThenable(result)) {
+      throw new HandlerFailedError(`handler "${record.sessionType}" apply() returned a Promise; init and apply must be synchronous`);
     }
     if (typeof result !== 'object' || result === null || !('state' in result)) {
       throw new HandlerFailedError(

@@ -37,6 +37,29 @@ describe.each(['stream', 'unary'] as const)('a reply lost on the %s transport', 
   });
 });
 
+describe('a paused node', () => {
+  it('fails a watch within its deadline instead of hanging', async () => {
+    const paused = await DaemonProcess.start({ nodeId: 'paused' });
+    const c = new BatonClient({ nodes: [paused.sessionAddress], attemptTimeoutMs: 200 });
+    try {
+      const session = await c.open('counter');
+      paused.signal('SIGSTOP');
+      const started = Date.now();
+      const watch = c.watch(session.sessionId, { deadlineMs: 1_000 });
+      // Nothing arrives from a stopped process: the first event is the failure.
+      const failure = await watch[Symbol.asyncIterator]()
+        .next()
+        .catch((e: unknown) => e);
+      expect(failure).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+      expect((failure as Error).message).toMatch(/watch session .* did not complete within 1000 ms/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      paused.signal('SIGCONT');
+      c.shutdown();
+    }
+  });
+});
+
 describe('a retry by hand', () => {
   it('with the same operation id returns the original reply without applying again', async () => {
     const session = await client.open<{ value: number }>('counter');

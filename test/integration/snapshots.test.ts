@@ -104,6 +104,10 @@ describe('bootstrap from the Redis snapshot', () => {
     } finally {
       late.kill('SIGKILL');
     }
+    // With Redis gone again, SIGTERM still ends the process.
+    await expect.poll(async () => (await nodeStatus(node.controlAddress)).snapshot?.redisConnected, { timeout: 10_000 }).toBe(false);
+    node.signal('SIGTERM');
+    expect(await node.waitExit(8_000)).toEqual({ code: 0, signal: null });
   });
 });
 

@@ -95,6 +95,17 @@ describe('timers', () => {
   });
 });
 
+describe('a handler that is not synchronous', () => {
+  it('is refused with a clear error and creates nothing', async () => {
+    const asyncHandler = fileURLToPath(new URL('../fixtures/async-counter.js', import.meta.url));
+    await registry.load('counter', asyncHandler);
+    expect(() => engine.open({ sessionType: 'counter', sessionId: 'p', params: json({}), opId: '' })).toThrow(
+      /handler "counter" init\(\) returned a Promise; init and apply must be synchronous/,
+    );
+    expect(engine.stats().sessions).toBe(0);
+  });
+});
+
 describe('schema versions', () => {
   it('migrates older state on the next operation and refuses state newer than the handler', async () => {
     const v2 = fileURLToPath(new URL('../fixtures/counter-v2.js', import.meta.url));
