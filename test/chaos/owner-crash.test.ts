@@ -1,25 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatonClient } from '../../src/index.js';
 import { CounterLoad } from '../helpers/counter-load.js';
-import { killAllDaemons } from '../helpers/daemon-process.js';
 import { Pair } from '../helpers/pair.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/lifecycle.js';
 
-let redis: RedisServer;
+const redisServer = usePrivateRedis();
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterEach(async () => {
-  await killAllDaemons();
-});
-afterAll(async () => {
-  await redis?.kill();
-});
 
 describe('kill -9 of the owner in sync mode', () => {
   it('leaves every acknowledged operation on the replica', async () => {
-    const pair = await Pair.start({ redisUrl: redis.url, cluster: 'crash', args: ['--durability', 'sync'] });
+    const pair = await Pair.start({ redisUrl: redisServer().url, cluster: 'crash', args: ['--durability', 'sync'] });
     await pair.inSync();
     const client = new BatonClient({ nodes: pair.nodes, deadlineMs: 1_000, attemptTimeoutMs: 300 });
     const sessions = await Promise.all(Array.from({ length: 24 }, () => client.open('counter')));

@@ -1,33 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatonClient } from '../../src/index.js';
 import { decodeRecord } from '../../src/replication/record-codec.js';
 import { CounterLoad } from '../helpers/counter-load.js';
-import { killAllDaemons } from '../helpers/daemon-process.js';
 import { Pair } from '../helpers/pair.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/lifecycle.js';
 
-let redis: RedisServer;
+const redisServer = usePrivateRedis();
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterEach(async () => {
-  await killAllDaemons();
-});
-afterAll(async () => {
-  await redis?.kill();
-});
 
 describe('Redis killed and restarted empty under load', () => {
   it('loses nothing: serving and replication go on, and the snapshot is refilled', async () => {
-    const pair = await Pair.start({ redisUrl: redis.url, cluster: 'flaky', args: ['--snapshot-interval-ms', '200'] });
+    const pair = await Pair.start({ redisUrl: redisServer().url, cluster: 'flaky', args: ['--snapshot-interval-ms', '200'] });
     await pair.inSync();
     const client = new BatonClient({ nodes: pair.nodes, deadlineMs: 5_000 });
     const sessions = await Promise.all(Array.from({ length: 20 }, () => client.open('counter')));
     const load = new CounterLoad(client, sessions.map((s) => s.sessionId), 2);
     await expect.poll(() => load.ackedCount, { timeout: 20_000 }).toBeGreaterThan(500);
 
-    await redis.kill();
+    await redisServer().kill();
     await expect.poll(async () => (await pair.status('a')).snapshot?.redisConnected, { timeout: 10_000 }).toBe(false);
     const during = load.ackedCount;
     await expect.poll(() => load.ackedCount, { timeout: 20_000 }).toBeGreaterThan(during + 500);
@@ -35,7 +25,7 @@ describe('Redis killed and restarted empty under load', () => {
     expect(a.warnings.join('\n')).toMatch(/Redis unreachable: snapshots paused, serving continues/);
     expect(a.replication?.replicaAttached).toBe(true);
 
-    await redis.restart();
+    await redisServer().restart();
     await expect.poll(async () => (await pair.status('a')).snapshot?.refills, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
     await load.stop();
     client.shutdown();
@@ -50,7 +40,7 @@ describe('Redis killed and restarted empty under load', () => {
       .toBe(true);
     const onA = new Map((await pair.records('a')).map((r) => [r.sessionId, Number(r.version)]));
     const onB = new Map((await pair.records('b')).map((r) => [r.sessionId, Number(r.version)]));
-    const probe = redis.client();
+    const probe = redisServer().client();
     const inRedis = new Map<string, number>();
     for (const key of await probe.keys('baton:{flaky}:s:*')) {
       const record = decodeRecord((await probe.hgetallBuffer(key)).r as Buffer);

@@ -1,35 +1,27 @@
 import { credentials, status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BatonClient, RemoteError } from '../../src/index.js';
 import type { SessionRecord__Output } from '../../src/generated/baton/v1/SessionRecord.js';
 import type { SourceMessage__Output } from '../../src/generated/baton/v1/SourceMessage.js';
 import { decodeRecord } from '../../src/replication/record-codec.js';
 import { loadBatonProto } from '../../src/rpc/proto-loader.js';
-import { killAllDaemons } from '../helpers/daemon-process.js';
 import { Pair } from '../helpers/pair.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/lifecycle.js';
 
-let redis: RedisServer;
+const redisServer = usePrivateRedis();
 const clients: BatonClient[] = [];
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.shutdown();
-  await killAllDaemons();
 });
 
-afterAll(async () => {
-  await redis?.kill();
-});
 
 let clusterSeq = 0;
 async function pair(args: Partial<Parameters<typeof Pair.start>[0]> = {}): Promise<{ pair: Pair; client: BatonClient }> {
   clusterSeq += 1;
-  const p = await Pair.start({ redisUrl: redis.url, cluster: `repl${clusterSeq}`, ...args });
+  const p = await Pair.start({ redisUrl: redisServer().url, cluster: `repl${clusterSeq}`, ...args });
   const client = new BatonClient({ nodes: p.nodes });
   clients.push(client);
   await p.inSync();
@@ -51,7 +43,7 @@ function comparable(r: SessionRecord__Output | ReturnType<typeof decodeRecord>):
 }
 
 async function redisRecords(cluster: string): Promise<unknown[]> {
-  const client = redis.client();
+  const client = redisServer().client();
   try {
     const keys = (await client.keys(`baton:{${cluster}}:s:*`)).sort();
     const out = [];

@@ -1,28 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BatonClient } from '../../src/index.js';
-import { DaemonProcess, killAllDaemons } from '../helpers/daemon-process.js';
+import { DaemonProcess } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { nodeRecords, nodeStatus } from '../helpers/pair.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { usePrivateRedis } from '../helpers/lifecycle.js';
 import { runCli } from '../helpers/run-cli.js';
 import { COUNTER_HANDLER } from '../helpers/paths.js';
 
-let redis: RedisServer;
+const redisServer = usePrivateRedis();
 const clients: BatonClient[] = [];
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
 afterEach(async () => {
   for (const c of clients.splice(0)) c.shutdown();
-  await killAllDaemons();
-});
-afterAll(async () => {
-  await redis?.kill();
 });
 
 async function single(cluster: string, args: string[] = []): Promise<{ node: DaemonProcess; client: BatonClient }> {
-  const node = await DaemonProcess.start({ nodeId: 'solo', args: ['--redis', redis.url, '--cluster', cluster, '--snapshot-interval-ms', '100', ...args] });
+  const node = await DaemonProcess.start({ nodeId: 'solo', args: ['--redis', redisServer().url, '--cluster', cluster, '--snapshot-interval-ms', '100', ...args] });
   const client = new BatonClient({ nodes: [node.sessionAddress] });
   clients.push(client);
   return { node, client };
@@ -66,7 +59,7 @@ describe('bootstrap from the Redis snapshot', () => {
     const sessions = await Promise.all(Array.from({ length: 5 }, () => client.open('counter')));
     await flushed(node);
     await node.stop();
-    const probe = redis.client();
+    const probe = redisServer().client();
     const [bad1, bad2] = sessions.map((s) => `baton:{corrupt}:s:${s.sessionId}`);
     await probe.hset(bad1 as string, 'r', Buffer.from([0xff, 0x00, 0x13, 0x37]));
     await probe.hset(bad2 as string, 'v', '999');
@@ -113,11 +106,11 @@ describe('bootstrap from the Redis snapshot', () => {
 
 describe('Redis that must not be used', () => {
   it('refuses a Redis holding another pair of this cluster name, changing nothing', async () => {
-    const probe = redis.client();
+    const probe = redisServer().client();
     await probe.hset('baton:{taken}:meta', 'cluster', 'taken', 'format', '1', 'nodes', 'x,y');
     const { code, stderr } = await runCli([
       'daemon', '--node-id', 'z', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0',
-      '--handler', `counter=${COUNTER_HANDLER}`, '--redis', redis.url, '--cluster', 'taken',
+      '--handler', `counter=${COUNTER_HANDLER}`, '--redis', redisServer().url, '--cluster', 'taken',
     ]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Redis holds cluster "taken" data of nodes x,y; node z is not one of them/);
@@ -130,7 +123,7 @@ describe('Redis that must not be used', () => {
     const { node, client } = await single('fenced');
     const s = await client.open('counter');
     await flushed(node);
-    const probe = redis.client();
+    const probe = redisServer().client();
     const key = `baton:{fenced}:s:${s.sessionId}`;
     const stored = await probe.hget(key, 'v');
     // Another node took over with a higher epoch.
