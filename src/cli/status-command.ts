@@ -60,7 +60,7 @@ function row(s: NodeStatus__Output): string[] {
     String(r?.offset ?? 0),
     replica,
     lag,
-    r?.upstreamState ?? '-',
+    r === null || r.upstreamState === 'none' ? '-' : r.inSync ? 'in-sync' : r.upstreamState === 'streaming' ? `behind:${r.upstreamLagRecords}` : r.upstreamState,
     r?.resyncPath || '-',
     redis,
     age,

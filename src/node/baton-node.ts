@@ -405,6 +405,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
         resyncPath: upstream?.path ?? '',
         upstreamError: upstream?.lastError ?? '',
         upstreamLagRecords: upstream === undefined ? 0 : Math.max(0, upstream.peerOffset - upstream.offset),
+        inSync: upstream !== undefined && upstream.state === 'streaming' && upstream.peerOffset <= upstream.offset,
       },
       snapshot: {
         configured: this.writer !== undefined,

@@ -127,7 +127,7 @@ export class Pair {
       const [a, b] = await Promise.all([this.status('a'), this.status('b')]);
       const ra = a.replication;
       const rb = b.replication;
-      if (ra !== null && rb !== null && rb.upstreamState === 'streaming' && rb.upstreamOffset === ra.offset && ra.replicaAttached && ra.replicaAckedOffset === ra.offset) return;
+      if (ra !== null && rb !== null && rb.inSync && rb.upstreamOffset === ra.offset && ra.replicaAttached && ra.replicaAckedOffset === ra.offset) return;
       if (Date.now() > deadline) throw new Error(`pair not in sync: a=${JSON.stringify(ra)} b=${JSON.stringify(rb)}`);
       await new Promise((r) => setTimeout(r, 50));
     }

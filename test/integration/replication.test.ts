@@ -93,6 +93,10 @@ describe('a replicated pair', () => {
     const [a, b] = await Promise.all([p.status('a'), p.status('b')]);
     expect(a).toMatchObject({ role: 'primary', sessionsOwned: 35, sessionsReplicated: 0 });
     expect(b).toMatchObject({ role: 'secondary', sessionsOwned: 0, sessionsReplicated: 35 });
+    expect(b.replication).toMatchObject({ inSync: true, upstreamState: 'streaming', upstreamLagRecords: 0 });
+    expect(b.peer).toMatchObject({ connected: true, nodeId: 'a' });
+    expect(a.snapshot).toMatchObject({ configured: true, redisConnected: true, dirtySessions: 0 });
+    expect(a.snapshot?.ageMs).toBeGreaterThanOrEqual(0);
   });
 
   it('redirects opens and operations sent to the secondary to the primary', async () => {
