@@ -46,7 +46,7 @@ function bytes(n: number): string {
 function row(s: NodeStatus__Output): string[] {
   const r = s.replication;
   const snap = s.snapshot;
-  const replica = r === null ? '-' : r.replicaAttached ? 'attached' : r.minReplicas === 1 ? 'NONE:refusing' : 'NONE:solo';
+  const replica = r === null ? '-' : r.replicaAttached ? 'attached' : !r.solo ? '-' : r.minReplicas === 1 ? 'NONE:refusing' : 'NONE:solo';
   const lag = r === null ? '-' : `${r.lagRecords}/${bytes(Number(r.lagBytes))}/${r.lagMs}ms`;
   const redis = snap === null || !snap.configured ? 'off' : snap.redisConnected ? 'up' : 'DOWN';
   const age = snap === null || !snap.configured ? '-' : snap.ageMs < 0 ? 'never' : `${(Number(snap.ageMs) / 1000).toFixed(1)}s`;

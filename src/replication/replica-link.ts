@@ -67,7 +67,8 @@ export class ReplicaLink {
   private stopped = false;
   private backoffMs = RECONNECT_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** Stops the current call's heartbeat and forgets the call. */
+  private detach: (() => void) | undefined;
   private fullCopySeen: Set<string> | undefined;
   private readonly listeners = new Set<(info: UpstreamInfo) => void>();
 
@@ -108,8 +109,9 @@ export class ReplicaLink {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    this.call?.cancel();
+    const call = this.call;
+    this.detach?.();
+    call?.cancel();
     this.client.close();
   }
 
@@ -127,14 +129,24 @@ export class ReplicaLink {
     let lastHeard = Date.now();
     let welcomed = false;
     let finished = false;
+    // Each call has its own heartbeat; only the current call may reconnect.
+    let heartbeat: NodeJS.Timeout | undefined;
+    const detach = (): void => {
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      heartbeat = undefined;
+      if (this.call === call) {
+        this.call = undefined;
+        this.detach = undefined;
+      }
+    };
+    this.detach = detach;
     const finish = (err: unknown): void => {
       if (finished) return;
       finished = true;
-      if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-      // A call superseded by a newer one ends quietly: the newer one is in charge.
-      if (this.call !== call || this.stopped) return;
-      this.call = undefined;
+      const current = this.call === call;
+      detach();
+      // A superseded or detached call ends quietly: someone else is in charge.
+      if (!current || this.stopped) return;
       const remote = err === undefined ? undefined : fromServiceError(err as ServiceError, this.options.peerAddress);
       if (remote !== undefined && remote.grpcCode === status.FAILED_PRECONDITION) {
         this.logger.error({ peer: this.options.peerAddress, reason: remote.message }, 'the peer refused replication');
@@ -142,12 +154,10 @@ export class ReplicaLink {
         this.retryTimer = setTimeout(() => this.connect(), REFUSED_RETRY_MS);
         return;
       }
-      if (this.info.state !== 'loading') {
-        this.update({ state: 'connecting', lastError: remote?.message ?? 'stream ended' });
-        if (welcomed) this.logger.warn({ peer: this.options.peerAddress, reason: remote?.message ?? 'stream ended' }, 'replication from the peer interrupted; reconnecting');
-        this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
-      }
+      this.update({ state: 'connecting', lastError: remote?.message ?? 'stream ended' });
+      if (welcomed) this.logger.warn({ peer: this.options.peerAddress, reason: remote?.message ?? 'stream ended' }, 'replication from the peer interrupted; reconnecting');
+      this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
     };
     call.on('error', (err: ServiceError) => finish(err));
     call.on('end', () => finish(undefined));
@@ -181,7 +191,7 @@ export class ReplicaLink {
         role: id.role,
       },
     });
-    this.heartbeat = setInterval(() => {
+    heartbeat = setInterval(() => {
       if (Date.now() - lastHeard > this.options.peerTimeoutMs) {
         this.logger.warn({ peer: this.options.peerAddress }, `peer silent for more than ${this.options.peerTimeoutMs} ms; reconnecting`);
         call.cancel();
@@ -212,6 +222,8 @@ export class ReplicaLink {
       this.logger.info({ peer: w.nodeId, offset: w.offset, path: 'partial' }, 'replicating the peer: resumed from the backlog (partial resync)');
       this.ack(call);
     } else if (w.mode === 'FULL_REDIS') {
+      // The owner ends this call; the load reconnects when it is done.
+      this.detach?.();
       this.update({ state: 'loading' });
       void this.loadFromRedis(w.nodeId, w.replicationId, w.offset);
     } else {
@@ -240,6 +252,7 @@ export class ReplicaLink {
       // Forget the position so the next handshake asks for a full copy.
       this.update({ replicationId: '', offset: 0, lastError: err instanceof Error ? err.message : String(err) });
     }
+    if (this.stopped) return;
     this.update({ state: 'connecting' });
     this.retryTimer = setTimeout(() => this.connect(), 0);
   }

@@ -306,6 +306,18 @@ export class SessionEngine {
 
   /** The record, if this node owns it; otherwise "ask the owner". */
   getOwned(sessionId: string): SessionRecord {
+    checkId('session_id', sessionId);
+    if (!this.sessions.has(sessionId)) {
+      // Not here: where new sessions open is where it would be (a secondary
+      // that has not caught up yet must not answer "not found").
+      const elsewhere = this.placement.newSessionsGoTo();
+      if (elsewhere !== undefined) {
+        if (elsewhere.address === undefined) {
+          throw new RetrySoonError(`session "${sessionId}" is not here and node ${elsewhere.nodeId} is not connected yet; retry shortly`);
+        }
+        throw new NotOwnerError(sessionId, elsewhere.address);
+      }
+    }
     const record = this.get(sessionId);
     if (record.owner !== this.options.nodeId) {
       const address = this.placement.addressOf(record.owner);

@@ -107,6 +107,10 @@ describe('a replicated pair', () => {
     expect(session.owner).toBe('a');
     const result = await viaSecondary.apply<{ value: number }>(session.sessionId, { type: 'add', by: 2 });
     expect(result.reply.value).toBe(2);
+    // A session the secondary does not hold is the primary's to deny.
+    const viaSecondaryOnly = new BatonClient({ nodes: [p.node('b').sessionAddress], deadlineMs: 2_000 });
+    clients.push(viaSecondaryOnly);
+    await expect(viaSecondaryOnly.get('never-opened')).rejects.toMatchObject({ code: 'ERR_SESSION_NOT_FOUND' });
   });
 
   it('resumes a restarted replica from the backlog (partial resync)', async () => {
@@ -143,6 +147,14 @@ describe('a replicated pair', () => {
     const [onA, onB] = await Promise.all([p.records('a'), p.records('b')]);
     expect(onB.map(comparable)).toEqual(onA.map(comparable));
     for (const r of onB) expect(JSON.parse(Buffer.from(r.state).toString())).toMatchObject({ value: 90 });
+    // No heartbeat of an ended stream lingers: quiet past the peer timeout, then a clean stop.
+    const logged = p.node('b').logs.length;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(p.node('b').logs.slice(logged).filter((l) => l.level >= 40)).toEqual([]);
+    for (const name of ['b', 'a'] as const) {
+      p.node(name).signal('SIGTERM');
+      expect(await p.node(name).waitExit(5_000)).toEqual({ code: 0, signal: null });
+    }
   });
 
   it('streams a full copy when Redis cannot help', async () => {
