@@ -18,29 +18,28 @@ function readyLine(line) {
 
 /**
  * Starts a daemon serving the counter handler; resolves with
- * { pid, sessionAddress, controlAddress, child } once it logged "node ready".
- * `nodeArgs` go to node itself (before the script), `extraArgs` to the daemon.
+ * { pid, sessionAddress, controlAddress, ready, child } once it logged
+ * "node ready" (`ready` is that log entry). `nodeArgs` go to node itself
+ * (before the script), `extraArgs` to the daemon.
  */
-export async function startBatonDaemon(registry, { nodeId, nodeArgs = [], extraArgs = [], env = {} }) {
+export async function startBatonDaemon(registry, { nodeId, control = '127.0.0.1:0', nodeArgs = [], extraArgs = [], env = {} }) {
   const args = [
     ...nodeArgs,
     CLI_PATH,
     'daemon',
     '--node-id', nodeId,
     '--listen', '127.0.0.1:0',
-    '--control', '127.0.0.1:0',
+    '--control', control,
     '--handler', `counter=${COUNTER_HANDLER_PATH}`,
     // "node ready" is logged at info; nothing is logged per operation.
     '--log-level', 'info',
     '--grace-ms', '1000',
     ...extraArgs,
   ];
-  const child = registry.track(`baton daemon ${nodeId}`, spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  }));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const out = new LineReader(child.stdout);
-  new LineReader(child.stderr);
+  const err = new LineReader(child.stderr);
+  registry.track(`baton daemon ${nodeId}`, child, () => [out.tail(), err.tail()].filter(Boolean).join('\n'));
   const ready = await out.waitFor(readyLine, READY_TIMEOUT_MS, childExit(child), `baton daemon ${nodeId} "node ready" log line`);
-  return { pid: child.pid, sessionAddress: ready.sessionAddress, controlAddress: ready.controlAddress, child };
+  return { pid: child.pid, sessionAddress: ready.sessionAddress, controlAddress: ready.controlAddress, ready, child };
 }

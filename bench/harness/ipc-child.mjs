@@ -14,6 +14,8 @@ export class IpcChild {
     this.name = name;
     this.child = child;
     this.pid = child.pid;
+    // Failures to send are reported to request(); keep them from crashing the run.
+    child.on('error', () => {});
     child.on('message', (message) => {
       const entry = this.#pending.get(message?.id);
       if (entry === undefined) return;
@@ -62,12 +64,21 @@ export class IpcChild {
   request(command, args, timeoutMs) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      if (!this.child.connected) {
+        reject(new Error(`${this.name}: cannot send "${command}", the child is gone`));
+        return;
+      }
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`${this.name}: "${command}" did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.child.send({ id, command, args });
+      this.child.send({ id, command, args }, (err) => {
+        if (err === null || err === undefined || !this.#pending.has(id)) return;
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        reject(new Error(`${this.name}: sending "${command}" failed: ${err.message}`));
+      });
     });
   }
 }

@@ -25,7 +25,12 @@ export function readRssBytes(pid) {
 
 /** User + system CPU time `pid` has used so far, in ms. */
 export function readCpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    throw new Error(`process ${pid} exited during the measurement (${err.code})`, { cause: err });
+  }
   // Fields after the command name (which may contain spaces) start at ")".
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime

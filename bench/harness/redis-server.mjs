@@ -3,6 +3,7 @@
 // Redis on 6379.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { childExit } from './child-exit.mjs';
 import { freePort } from './free-port.mjs';
@@ -16,9 +17,10 @@ async function startOnce(registry, tempDir) {
   const dir = join(tempDir, `redis-${port}`);
   mkdirSync(dir, { recursive: true });
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'];
-  const child = registry.track('redis-server', spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = new LineReader(child.stdout);
-  new LineReader(child.stderr);
+  const err = new LineReader(child.stderr);
+  registry.track('redis-server', child, () => [out.tail(), err.tail()].filter(Boolean).join('\n'));
   await out.waitFor((line) => (line.includes('Ready to accept connections') ? true : undefined), READY_TIMEOUT_MS, childExit(child), `redis-server on port ${port}`);
   return { port, pid: child.pid, child };
 }
@@ -34,4 +36,15 @@ export async function startRedisServer(registry, tempDir) {
     }
   }
   throw lastError;
+}
+
+/** Empties the run's Redis between figures, so that one figure's keys never slow another's SCAN. */
+export async function flushRedis(port) {
+  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    await redis.flushall();
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -1,0 +1,57 @@
+// Command line of `npm run bench` and the settings of each mode.
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency N]
+
+  --quick           smoke check: fewer and shorter rounds, 20k sessions for memory (under 2 minutes)
+  --rounds N        rounds per measurement (default: 5, quick: 3)
+  --concurrency N   operations in flight per system in the closed-loop rounds (default: 64)
+  --table FILE      print the table of a saved results file (e.g. bench/results/latest.json) and exit
+  --help            this text`;
+
+/** Shared by both modes. */
+const COMMON = {
+  concurrency: 64,
+  /** Counter sessions the apply load spreads over. */
+  sessions: 1_000,
+  /** Open-loop bound: more in flight than this and the operation is counted as dropped. */
+  maxInFlight: 5_000,
+  /** State size of the memory and bootstrap figures, in bytes. */
+  stateBytes: 200,
+};
+
+const MODES = {
+  full: { ...COMMON, mode: 'full', rounds: 5, warmupMs: 3_000, measureMs: 6_000, memorySessions: 100_000, hotSessions: 5_000, watchdogMs: 15 * 60_000 },
+  quick: { ...COMMON, mode: 'quick', rounds: 3, warmupMs: 1_000, measureMs: 1_500, memorySessions: 20_000, hotSessions: 500, watchdogMs: 3 * 60_000 },
+};
+
+function positiveInt(name, raw) {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"\n${USAGE}`);
+  return n;
+}
+
+/** The resolved settings, or { help: true }, or { table: FILE }. Throws with the usage on bad input. */
+export function parseBenchOptions(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        rounds: { type: 'string' },
+        concurrency: { type: 'string' },
+        table: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    throw new Error(`${err.message}\n${USAGE}`);
+  }
+  if (parsed.help) return { help: true };
+  if (parsed.table !== undefined) return { table: parsed.table };
+  const settings = { ...(parsed.quick ? MODES.quick : MODES.full) };
+  if (parsed.rounds !== undefined) settings.rounds = positiveInt('rounds', parsed.rounds);
+  if (parsed.concurrency !== undefined) settings.concurrency = positiveInt('concurrency', parsed.concurrency);
+  return settings;
+}

@@ -1,0 +1,166 @@
+// Figure 1: apply throughput and latency through the SDK's streaming path
+// (BatonClient.apply, default transport): Baton with replication off (one
+// daemon), sync and async (a pair), beside the Redis baseline. Every system
+// serves the same sessions with the same number of operations in flight,
+// and their rounds are interleaved in a rotating order so that the
+// machine's noise falls on all of them alike.
+import { startBaselineServer } from '../harness/baseline-server.mjs';
+import { redisArgs, startBatonPair } from '../harness/baton-pair.mjs';
+import { startBatonDaemon } from '../harness/baton-daemon.mjs';
+import { figureRow, measured, notMeasured } from '../report/figure-row.mjs';
+import { spread } from '../report/spread.mjs';
+import { ApplyLoad } from './apply-load.mjs';
+
+const P99_GOAL_MS = 5;
+const SYNC_RATIO_GOAL = 2;
+const BASELINE_NAME = 'stateless gRPC + Redis Lua RMW';
+
+/** The Baton configurations, in table order. */
+const MODES = [
+  { key: 'off', label: 'Baton, replication off', rowName: 'replication off' },
+  { key: 'sync', label: 'Baton, sync replication', rowName: 'sync replication' },
+  { key: 'async', label: 'Baton, async replication', rowName: 'async replication' },
+];
+
+/** Runs `measure(system)` for every system per round, rotating who goes first. */
+async function interleaved(systems, rounds, measure, progress, what) {
+  const results = Object.fromEntries(systems.map((s) => [s.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = systems.map((_, i) => systems[(i + round) % systems.length]);
+    for (const system of order) {
+      const result = await measure(system);
+      results[system.key].push(result);
+      progress(`${what} round ${round + 1}/${rounds} ${system.label}: ${describe(result)}`);
+    }
+  }
+  return results;
+}
+
+function describe(r) {
+  const rate = r.opsPerSec ?? r.achievedRate;
+  const lat = r.latency === null ? 'no latency' : `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`;
+  const errors = r.errors > 0 ? `, ${r.errors} errors (${r.firstError})` : '';
+  const dropped = r.dropped > 0 ? `, ${r.dropped} dropped` : '';
+  const lag = r.sendLag ? `, generator lag p99 ${r.sendLag.p99.toFixed(2)} ms` : '';
+  return `${Math.round(rate)} ops/s, ${lat}, server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%${lag}${errors}${dropped}`;
+}
+
+/** Starts the servers of one Baton mode: { addresses (owner first), pids }. */
+async function startMode(registry, mode, redis) {
+  const cluster = `bench-${mode}`;
+  if (mode === 'off') {
+    const node = await startBatonDaemon(registry, { nodeId: `${cluster}-a`, extraArgs: redisArgs(redis.port, cluster) });
+    return { addresses: [node.sessionAddress], pids: [node.pid, redis.pid], children: [node.child] };
+  }
+  const { primary, secondary } = await startBatonPair(registry, { cluster, durability: mode, redisPort: redis.port });
+  return {
+    addresses: [primary.sessionAddress, secondary.sessionAddress],
+    pids: [primary.pid, secondary.pid, redis.pid],
+    children: [primary.child, secondary.child],
+  };
+}
+
+/**
+ * Starts every system and measures them; returns the raw rounds, plus the
+ * reason for each mode that could not be started.
+ */
+export async function runApplyBenchmark({ registry, redis, settings, progress }) {
+  const systems = [];
+  const children = [];
+  const unavailable = {};
+  try {
+    progress(`starting the systems and opening ${settings.sessions} counter sessions on each`);
+    const baseline = await startBaselineServer(registry, redis.port);
+    children.push(baseline.child);
+    const started = await Promise.all(
+      MODES.map(({ key, label }) =>
+        startMode(registry, key, redis).then(
+          (servers) => {
+            children.push(...servers.children);
+            return ApplyLoad.start(registry, { key, label, addresses: servers.addresses, serverPids: servers.pids, settings });
+          },
+          (err) => {
+            unavailable[key] = `could not be started: ${err.message.split('\n')[0]}`;
+            progress(`${label}: ${unavailable[key]}`);
+            return undefined;
+          },
+        ),
+      ),
+    );
+    systems.push(...started.filter((system) => system !== undefined));
+    systems.push(await ApplyLoad.start(registry, { key: 'baseline', label: 'Redis baseline', addresses: [baseline.address], serverPids: [baseline.pid, redis.pid], settings }));
+    for (const system of systems) {
+      progress(`warming up ${system.label} for ${settings.warmupMs} ms`);
+      await system.closedLoop(settings.warmupMs);
+    }
+    const peak = await interleaved(systems, settings.rounds, (s) => s.closedLoop(settings.measureMs), progress, 'peak');
+    const halfRates = Object.fromEntries(
+      systems.map((s) => [s.key, Math.max(1, Math.round(spread(peak[s.key].map((r) => r.opsPerSec)).median / 2))]),
+    );
+    const half = await interleaved(systems, settings.rounds, (s) => s.openLoop(halfRates[s.key], settings.measureMs), progress, 'half-peak');
+    return { peak, half, halfRates, unavailable };
+  } finally {
+    for (const system of systems) await system.stop();
+    await Promise.all(children.map((child) => registry.stop(child)));
+  }
+}
+
+const latencyOf = (rounds, key) => rounds.map((r) => r.latency?.[key] ?? Number.NaN);
+const lagP99 = (rounds) => spread(rounds.map((r) => r.sendLag?.p99 ?? Number.NaN)).median.toFixed(2);
+
+/** Errors, drops and CPU of a side's rounds, kept beside its figure. */
+function health(rounds) {
+  return {
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    dropped: rounds.reduce((n, r) => n + (r.dropped ?? 0), 0),
+    serverCpuPercent: rounds.map((r) => Math.round(r.serverCpuPercent)),
+    loadCpuPercent: rounds.map((r) => Math.round(r.loadCpuPercent)),
+  };
+}
+
+function side(rounds, pick, extra = {}) {
+  return measured(rounds.map(pick), { ...health(rounds), ...extra });
+}
+
+/** The four rows of one Baton mode. */
+function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, settings) {
+  const base = { figure: '1', paired: true, baselineName: BASELINE_NAME };
+  const missing = unavailable[key] !== undefined || peak[key] === undefined;
+  const baton = (rounds, pick, extra) => (missing ? notMeasured(unavailable[key] ?? 'not run') : side(rounds, pick, extra));
+  return [
+    figureRow({
+      ...base, id: `apply.${key}.peak`, name: `Apply peak, ${rowName}`, unit: 'ops/s', better: 'higher',
+      baton: baton(peak[key], (r) => r.opsPerSec),
+      baseline: side(peak.baseline, (r) => r.opsPerSec),
+      goal: key === 'sync' ? `>= ${SYNC_RATIO_GOAL}x baseline` : null,
+      goalCheck: key === 'sync' ? (row) => row.ratio !== null && row.ratio.median >= SYNC_RATIO_GOAL : undefined,
+      note: key === 'off' ? `closed loop, ${settings.concurrency} operations in flight over ${settings.sessions} sessions, ${settings.measureMs / 1000} s per round (every mode)` : undefined,
+    }),
+    figureRow({
+      ...base, id: `apply.${key}.peak.p50`, name: `Apply p50 at peak, ${rowName}`, unit: 'ms', better: 'lower',
+      baton: baton(peak[key], (r) => r.latency?.p50 ?? Number.NaN),
+      baseline: side(peak.baseline, (r) => r.latency?.p50 ?? Number.NaN),
+    }),
+    figureRow({
+      ...base, id: `apply.${key}.peak.p99`, name: `Apply p99 at peak, ${rowName}`, unit: 'ms', better: 'lower',
+      baton: baton(peak[key], (r) => r.latency?.p99 ?? Number.NaN),
+      baseline: side(peak.baseline, (r) => r.latency?.p99 ?? Number.NaN),
+    }),
+    figureRow({
+      ...base, id: `apply.${key}.half.p99`, name: `Apply p99 at 50% of peak, ${rowName}`, unit: 'ms', better: 'lower',
+      baton: baton(half[key], (r) => r.latency?.p99 ?? Number.NaN, { rateOpsPerSec: halfRates[key], p50: missing ? undefined : latencyOf(half[key], 'p50') }),
+      baseline: side(half.baseline, (r) => r.latency?.p99 ?? Number.NaN, { rateOpsPerSec: halfRates.baseline, p50: latencyOf(half.baseline, 'p50') }),
+      goal: `p99 < ${P99_GOAL_MS} ms`,
+      goalCheck: (row) => row.baton.median < P99_GOAL_MS,
+      note: missing
+        ? undefined
+        : `open loop at 50% of each system's own median peak (Baton ${halfRates[key]} ops/s, baseline ${halfRates.baseline} ops/s); ` +
+          `latency from the scheduled send time, including the generator's own lag (median p99: Baton ${lagP99(half[key])} ms, baseline ${lagP99(half.baseline)} ms)`,
+    }),
+  ];
+}
+
+/** The figure-1 rows, from runApplyBenchmark's rounds. */
+export function applyRows(apply, settings) {
+  return MODES.flatMap((mode) => modeRows(mode, apply, settings));
+}

@@ -1,0 +1,155 @@
+// Figure 6: memory a daemon holds per session, beside the state's own size.
+//
+// A fresh daemon (one node, no peer, snapshots to the run's Redis as
+// deployed) first serves 1000 sessions under load, so that its young
+// generation and gRPC buffers are grown. Then N counter sessions are opened
+// in steps, each padded to a known state size; after each step, once the
+// snapshot writer is idle, the daemon collects its garbage and the harness
+// reads VmRSS. Each step is one round. The replication backlog, which a
+// node keeps even without a peer, is set to its minimum: it is a per-node
+// cost bounded by --backlog-bytes, and while it filled it would be counted
+// as the new sessions' memory. The daemon's last snapshot is left in Redis
+// for figure 4.
+import { join } from 'node:path';
+import { startBatonDaemon } from '../harness/baton-daemon.mjs';
+import { redisArgs } from '../harness/baton-pair.mjs';
+import { IpcChild } from '../harness/ipc-child.mjs';
+import { nodeStatus } from '../harness/node-status.mjs';
+import { GC_ON_SIGNAL_PATH, LOAD_WORKER_PATH } from '../harness/paths.mjs';
+import { waitUntil } from '../harness/wait-until.mjs';
+import { MemoryProbe } from '../memory/memory-probe.mjs';
+import { figureRow, measured, notMeasured } from '../report/figure-row.mjs';
+import { openPaddedSessions, UNPADDED_STATE_BYTES } from './padded-sessions.mjs';
+
+const OVERHEAD_GOAL_BYTES = 300;
+const WARM_SESSIONS = 1_000;
+const CONCURRENCY = 128;
+const TIMEOUT_MS = 300_000;
+/** The smallest --backlog-bytes the daemon accepts. */
+const MIN_BACKLOG_BYTES = 1024;
+const SNAPSHOT_IDLE_TIMEOUT_MS = 60_000;
+export const MEMORY_CLUSTER = 'bench-mem';
+export const MEMORY_NODE_ID = 'bench-mem-a';
+
+/**
+ * Waits until every change is in Redis (nothing dirty, and the snapshot's
+ * watermark has reached the log's offset, so no flush is in flight), so
+ * that no write in progress is counted as session memory.
+ */
+async function snapshotIdle(controlAddress) {
+  return waitUntil(async () => {
+    const { snapshot, replication } = await nodeStatus(controlAddress);
+    if (!snapshot.redisConnected || snapshot.lastError !== '') throw new Error(`snapshots failing: ${snapshot.lastError || 'Redis not connected'}`);
+    return snapshot.dirtySessions === 0 && snapshot.watermarkOffset === replication.offset ? snapshot : undefined;
+  }, SNAPSHOT_IDLE_TIMEOUT_MS, 'snapshot writer idle (nothing dirty, watermark at the log offset)');
+}
+
+/** Bytes per session between two probes: RSS, V8 heap + external, and the ArrayBuffer part of external. */
+const perSession = (after, before, count) => ({
+  rss: (after.rss - before.rss) / count,
+  heap: (after.heapUsed + after.external - before.heapUsed - before.external) / count,
+  arrayBuffers: (after.arrayBuffers - before.arrayBuffers) / count,
+});
+
+/** Measures the memory figures; returns the raw steps and what the snapshot in Redis holds. */
+export async function runMemoryBenchmark({ registry, redis, tempDir, settings, progress }) {
+  const { memorySessions, rounds: steps, stateBytes, hotSessions } = settings;
+  const stepSize = Math.floor(memorySessions / steps);
+  const file = join(tempDir, 'daemon-memory.json');
+  const daemon = await startBatonDaemon(registry, {
+    nodeId: MEMORY_NODE_ID,
+    nodeArgs: ['--expose-gc', '--import', GC_ON_SIGNAL_PATH],
+    env: { BATON_BENCH_MEMORY_FILE: file },
+    extraArgs: [...redisArgs(redis.port, MEMORY_CLUSTER), '--max-sessions', String(memorySessions + WARM_SESSIONS + 1_000), '--backlog-bytes', String(MIN_BACKLOG_BYTES)],
+  });
+  const worker = IpcChild.fork(registry, 'load worker (memory)', LOAD_WORKER_PATH);
+  try {
+    const probe = new MemoryProbe(daemon.pid, file);
+    const measure = async () => {
+      await snapshotIdle(daemon.controlAddress);
+      return probe.measure();
+    };
+    await worker.request('connect', { addresses: [daemon.sessionAddress] }, TIMEOUT_MS);
+    progress(`memory: warming up a fresh daemon (${WARM_SESSIONS} sessions, ${settings.warmupMs} ms of load)`);
+    await openPaddedSessions(worker, 'warm-', WARM_SESSIONS, stateBytes);
+    const op = { type: 'pad', bytes: stateBytes - UNPADDED_STATE_BYTES };
+    await worker.request('closedLoop', { prefix: 'warm-', count: WARM_SESSIONS, concurrency: settings.concurrency, durationMs: settings.warmupMs, op }, TIMEOUT_MS);
+    const rounds = [];
+    const start = await measure();
+    let before = start;
+    for (let step = 0; step < steps; step++) {
+      const rates = await openPaddedSessions(worker, `m${step}-`, stepSize, stateBytes);
+      const after = await measure();
+      rounds.push({ ...perSession(after, before, stepSize), ...rates });
+      progress(`memory step ${step + 1}/${steps}: +${stepSize} sessions, ${Math.round(rounds.at(-1).rss)} B RSS and ${Math.round(rounds.at(-1).heap)} B heap+external per session`);
+      before = after;
+    }
+    // What the node really holds, read back through the SDK.
+    const heldStateBytes = await worker.request('stateBytes', { sessionId: 'm0-0' }, TIMEOUT_MS);
+    if (heldStateBytes !== stateBytes) throw new Error(`a padded session holds ${heldStateBytes} B of state, expected ${stateBytes}`);
+    const status = await nodeStatus(daemon.controlAddress);
+    const sessions = WARM_SESSIONS + stepSize * steps;
+    if (status.sessions !== sessions) throw new Error(`daemon holds ${status.sessions} sessions, expected ${sessions}`);
+    const window = status.limits.dedupeWindow;
+    progress(`memory: filling the dedupe window (${window} operations) of ${hotSessions} sessions`);
+    for (let i = 0; i < window; i++) {
+      const outcome = await worker.request('applyEach', { prefix: 'm0-', count: hotSessions, concurrency: CONCURRENCY, op: { type: 'add' } }, TIMEOUT_MS);
+      if (outcome.errors > 0) throw new Error(`filling dedupe windows: ${outcome.errors} failed: ${outcome.firstError}`);
+    }
+    const afterHot = await measure();
+    const { recordsWritten } = await snapshotIdle(daemon.controlAddress);
+    return {
+      stepSize, steps: rounds, stateBytes: heldStateBytes,
+      total: { sessions: stepSize * steps, ...perSession(before, start, stepSize * steps) },
+      hot: { sessions: hotSessions, dedupeWindow: window, ...perSession(afterHot, before, hotSessions) },
+      rssBytes: { start: start.rss, end: before.rss, afterHot: afterHot.rss },
+      snapshot: { cluster: MEMORY_CLUSTER, nodeId: MEMORY_NODE_ID, sessions, hotSessions, stateBytes: heldStateBytes, recordsWritten },
+    };
+  } finally {
+    await worker.request('shutdown', {}, 5_000).catch(() => {});
+    await registry.stop(worker.child);
+    // SIGTERM: the daemon writes its last snapshot before it exits.
+    await registry.stop(daemon.child);
+  }
+}
+
+export function memoryRows(memory) {
+  const { steps, stateBytes, stepSize, hot, total } = memory;
+  const stateSide = measured(steps.map(() => stateBytes));
+  const common = { figure: '6', unit: 'bytes', better: 'lower', baselineName: "the state's own size" };
+  return [
+    figureRow({
+      ...common, id: 'memory.rss.per.session', name: 'Resident bytes per session',
+      baton: measured(steps.map((s) => s.rss)), baseline: stateSide, paired: true,
+      goal: `< ${stateBytes + OVERHEAD_GOAL_BYTES} (state + ${OVERHEAD_GOAL_BYTES})`,
+      goalCheck: (row) => row.baton.median < stateBytes + OVERHEAD_GOAL_BYTES,
+      note:
+        `delta VmRSS after a full GC / sessions added; ${total.sessions} sessions in ${steps.length} steps of ${stepSize} ` +
+        `(over all of them: ${Math.round(total.rss)} B RSS, ${Math.round(total.heap)} B heap+external per session); ` +
+        `${stateBytes} B state each; replication backlog at its minimum (--backlog-bytes ${MIN_BACKLOG_BYTES})`,
+    }),
+    figureRow({
+      ...common, id: 'memory.rss.overhead', name: 'Overhead per session beyond state', baselineName: null,
+      baton: measured(steps.map((s) => s.rss - stateBytes)),
+      goal: `< ${OVERHEAD_GOAL_BYTES}`,
+      goalCheck: (row) => row.baton.median < OVERHEAD_GOAL_BYTES,
+    }),
+    figureRow({
+      ...common, id: 'memory.heap.per.session', name: 'V8 heap+external per session',
+      baton: measured(steps.map((s) => s.heap)), baseline: stateSide, paired: true,
+      note: 'process.memoryUsage() after a full GC: what the objects retain, without allocator slack',
+    }),
+    figureRow({
+      ...common, id: 'memory.dedupe.window', name: 'Extra bytes/session, full dedupe window', baselineName: null,
+      baton: measured([hot.rss]),
+      note:
+        `an extra figure (one round): delta VmRSS after ${hot.dedupeWindow} more operations on each of ${hot.sessions} sessions; ` +
+        `heap+external ${Math.round(hot.heap)} B, of which ArrayBuffers ${Math.round(hot.arrayBuffers)} B`,
+    }),
+    figureRow({
+      ...common, id: 'memory.reload.growth', name: 'Growth across 500 hot reloads', baselineName: null,
+      baton: notMeasured('hot reload (baton reload) not implemented yet'),
+      goal: 'no growth',
+    }),
+  ];
+}
