@@ -105,7 +105,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     };
     this.engine = new SessionEngine(options, registry, logger.child({ component: 'engine' }), Date.now, placement);
     this.engine.pause('starting');
-    this.log = new ReplicationLog(options.backlogBytes);
+    // Without a peer nothing can ever resume from the backlog: keep none.
+    this.log = new ReplicationLog(options.peer === undefined ? 0 : options.backlogBytes);
     this.gate = new DurabilityGate(options.durability, options.minReplicas);
     this.engine.onEvent((event) => this.log.append(BatonNode.changeRecord(event)));
     this.identity = {
@@ -187,7 +188,6 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.identity.sessionAddress = this.sessionAddress;
     if (options.metrics !== undefined) this.metrics = await startMetricsServer(options.metrics, () => this.status());
     if (options.peer !== undefined) await this.takeBackFromPeer(options.peer);
-    this.writer?.markAllOwnedDirty();
     this.writer?.start();
     this.engine.start();
     this.engine.resume();
@@ -279,7 +279,13 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
               { deadline },
             );
             call.on('data', (batch: RecordBatch__Output) => {
-              for (const wire of batch.records) if (this.engine.install(fromWire(wire), true)) count += 1;
+              for (const wire of batch.records) {
+                if (this.engine.install(fromWire(wire), true)) {
+                  count += 1;
+                  // Newer than Redis: the next snapshot must write it.
+                  this.writer?.markDirty(wire.sessionId);
+                }
+              }
             });
             call.on('end', () => resolve(count));
             call.on('error', (err: ServiceError) => reject(err));

@@ -2,6 +2,7 @@ import protobuf from 'protobufjs';
 import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
+import { EMPTY_BYTES, ownedBytes } from '../sessions/owned-bytes.js';
 import type { DedupeEntry, SessionRecord } from '../sessions/session-record.js';
 
 /**
@@ -45,20 +46,26 @@ export function fromWire(wire: WireRecordOutput): SessionRecord {
     schemaVersion: wire.schemaVersion,
     owner: wire.owner,
     epoch: wire.epoch,
-    state: Buffer.from(wire.state),
-    timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: Buffer.from(t.payload) })),
-    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: Buffer.from(d.reply) })),
+    // Wire buffers are slices of whole received messages: copy what we keep.
+    state: ownedBytes(wire.state),
+    timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: ownedBytes(t.payload) })),
+    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: d.reply.length === 0 ? EMPTY_BYTES : ownedBytes(d.reply) })),
     createdAtMs: wire.createdAtMs,
     updatedAtMs: wire.updatedAtMs,
   };
 }
 
-/** Rough encoded size of a record, for backlog accounting without encoding it. */
+/**
+ * Memory a record held in the backlog costs, estimated without encoding it:
+ * its bytes plus the objects around them (a record object, arrays, buffer
+ * headers), so that --backlog-bytes bounds memory, not just payload.
+ */
 export function wireSize(wire: WireRecord): number {
-  let size = 64 + (wire.sessionId?.length ?? 0) + (wire.sessionType?.length ?? 0) + (wire.owner?.length ?? 0);
+  const OBJECT = 96;
+  let size = 4 * OBJECT + 2 * ((wire.sessionId?.length ?? 0) + (wire.sessionType?.length ?? 0) + (wire.owner?.length ?? 0));
   size += (wire.state as Buffer | undefined)?.length ?? 0;
-  for (const t of wire.timers ?? []) size += 16 + (t.timerId?.length ?? 0) + ((t.payload as Buffer | undefined)?.length ?? 0);
-  for (const d of wire.dedupe ?? []) size += 16 + (d.opId?.length ?? 0) + ((d.reply as Buffer | undefined)?.length ?? 0);
+  for (const t of wire.timers ?? []) size += 2 * OBJECT + 2 * (t.timerId?.length ?? 0) + ((t.payload as Buffer | undefined)?.length ?? 0);
+  for (const d of wire.dedupe ?? []) size += 2 * OBJECT + 2 * (d.opId?.length ?? 0) + ((d.reply as Buffer | undefined)?.length ?? 0);
   return size;
 }
 

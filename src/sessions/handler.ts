@@ -74,6 +74,8 @@ export interface SessionHandler<S = unknown, O = unknown, R = unknown> {
   downgrade?(state: S, toVersion: number): unknown;
 }
 
+import { ownedUtf8 } from './owned-bytes.js';
+
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /** The default codec: UTF-8 JSON. */
@@ -85,6 +87,6 @@ export const jsonCodec: Codec = {
   encode(value: unknown): Buffer {
     const text = JSON.stringify(value);
     // JSON.stringify(undefined) is undefined: store it as null.
-    return Buffer.from(text === undefined ? 'null' : text, 'utf8');
+    return ownedUtf8(text === undefined ? 'null' : text);
   },
 };

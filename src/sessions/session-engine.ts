@@ -20,6 +20,7 @@ import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
 import { findDedupe, rememberOperation } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
+import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
 import { TimerQueue } from './timer-queue.js';
 import type { DueTimer } from './timer-queue.js';
 
@@ -113,6 +114,11 @@ function checkId(field: string, value: string, pattern?: RegExp): void {
   }
 }
 
+/** A codec's output as a buffer the session may keep (JSON's already is). */
+function keep(bytes: Buffer): Buffer {
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : ownedBytes(bytes);
+}
+
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
@@ -160,7 +166,7 @@ class OperationContext implements ApplyContext, InitContext {
     }
     let encoded: Buffer;
     try {
-      encoded = this.loaded.codec.encode(payload);
+      encoded = keep(this.loaded.codec.encode(payload));
     } catch (err) {
       throw new HandlerFailedError(`setTimer("${timerId}"): payload cannot be encoded: ${errorMessage(err)}`, { cause: err });
     }
@@ -418,7 +424,7 @@ export class SessionEngine {
       epoch: this.epoch,
       state: stateBytes,
       timers: ctx.sortedTimers(),
-      dedupe: command.opId === '' ? [] : [{ opId: command.opId, version: 0, reply: Buffer.alloc(0) }],
+      dedupe: command.opId === '' ? [] : [{ opId: command.opId, version: 0, reply: EMPTY_BYTES }],
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     };
@@ -492,7 +498,7 @@ export class SessionEngine {
     const stateBytes = this.encodeState(loaded, record.sessionId, nextState);
     let replyBytes: Buffer;
     try {
-      replyBytes = reply === undefined ? Buffer.alloc(0) : loaded.codec.encode(reply);
+      replyBytes = reply === undefined ? EMPTY_BYTES : keep(loaded.codec.encode(reply));
     } catch (err) {
       throw new HandlerFailedError(`handler "${record.sessionType}" returned a reply that cannot be encoded: ${errorMessage(err)}`, {
         cause: err,
@@ -533,8 +539,8 @@ export class SessionEngine {
       record.timers = record.timers.filter((t) => t !== entry);
       record.version += 1;
       record.updatedAtMs = this.now();
-      rememberOperation(record, { opId, version: record.version, reply: Buffer.alloc(0) }, this.options.dedupeWindow);
-      this.emit({ type: 'changed', record, opId, reply: Buffer.alloc(0), timerId: entry.timerId });
+      rememberOperation(record, { opId, version: record.version, reply: EMPTY_BYTES }, this.options.dedupeWindow);
+      this.emit({ type: 'changed', record, opId, reply: EMPTY_BYTES, timerId: entry.timerId });
     }
   }
 
@@ -604,7 +610,7 @@ export class SessionEngine {
   private encodeState(loaded: LoadedHandler, sessionId: string, state: unknown): Buffer {
     let bytes: Buffer;
     try {
-      bytes = loaded.codec.encode(state);
+      bytes = keep(loaded.codec.encode(state));
     } catch (err) {
       throw new HandlerFailedError(`handler "${loaded.sessionType}" produced a state that cannot be encoded: ${errorMessage(err)}`, {
         cause: err,

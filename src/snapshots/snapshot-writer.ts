@@ -27,8 +27,12 @@ export interface SnapshotStats {
   readonly lastError: string;
 }
 
-/** Records encoded per turn of the event loop while capturing a flush. */
-const ENCODE_SLICE = 2_000;
+/**
+ * Records encoded and sent per turn of the event loop: a flush must never
+ * hold the loop long enough to show in operation latency (encoding a record
+ * with a full dedupe window takes tens of microseconds).
+ */
+const FLUSH_SLICE = 128;
 /**
  * A flush that takes longer is abandoned (its sessions stay dirty), so a
  * Redis that hangs instead of failing cannot stop snapshots for good.
@@ -91,6 +95,10 @@ export class SnapshotWriter {
     await this.flushQuietly();
   }
 
+  markDirty(sessionId: string): void {
+    this.dirty.add(sessionId);
+  }
+
   markAllOwnedDirty(): void {
     for (const record of this.engine.recordsOwnedBy(this.options.nodeId)) this.dirty.add(record.sessionId);
   }
@@ -130,18 +138,23 @@ export class SnapshotWriter {
     const offset = this.log.offset;
     const replicationId = this.log.replicationId;
     try {
-      const writes: RecordWrite[] = [];
-      let n = 0;
+      let written = 0;
+      let slice: RecordWrite[] = [];
+      const send = async (): Promise<void> => {
+        const writes = slice;
+        slice = [];
+        written += await this.store.write(this.engine.epoch, this.options.nodeId, writes, this.options.batch);
+      };
       for (const id of ids) {
         const record = this.engine.peek(id);
         if (record === undefined || record.owner !== this.options.nodeId) {
-          writes.push({ sessionId: id, version: undefined, payload: undefined });
+          slice.push({ sessionId: id, version: undefined, payload: undefined });
         } else {
-          writes.push({ sessionId: id, version: record.version, payload: encodeRecord(record) });
+          slice.push({ sessionId: id, version: record.version, payload: encodeRecord(record) });
         }
-        if (++n % ENCODE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (slice.length >= FLUSH_SLICE) await send();
       }
-      const written = await this.store.write(this.engine.epoch, this.options.nodeId, writes, this.options.batch);
+      if (slice.length > 0) await send();
       await this.store.setWatermark(this.engine.epoch, this.options.nodeId, { replicationId, offset });
       this.stats = {
         ...this.stats,

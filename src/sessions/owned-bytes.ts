@@ -1,0 +1,21 @@
+/**
+ * Buffers that a session keeps (state, replies, timer payloads) must own
+ * their memory. Small Buffer.from() results are slices of Node's shared
+ * 8 KiB pool, and one kept slice pins its whole slab: a 12-byte reply in a
+ * dedupe window would hold 8 KiB of discarded encodings.
+ */
+export function ownedBytes(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** The UTF-8 encoding of `text` in a buffer of its own (see ownedBytes). */
+export function ownedUtf8(text: string): Buffer {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  out.write(text, 'utf8');
+  return out;
+}
+
+/** One shared empty buffer, for empty replies. */
+export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
