@@ -87,12 +87,45 @@ export function encodeRecord(record: SessionRecord): Buffer {
   return Buffer.from(t.encode(t.fromObject(toWire(record))).finish());
 }
 
-/** Decodes a snapshot record; throws on bytes that are not one. */
+/** A protobufjs 64-bit field: a number, or a Long when the value needs it. */
+type Int64 = number | { toNumber(): number };
+const num = (v: Int64 | undefined | null): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
+
+interface DecodedRecord {
+  sessionId: string;
+  sessionType: string;
+  version: Int64;
+  owner: string;
+  epoch: Int64;
+  schemaVersion: number;
+  state: Uint8Array;
+  timers: { timerId: string; deadlineMs: Int64; payload: Uint8Array }[];
+  dedupe: { opId: string; version: Int64; reply: Uint8Array }[];
+  createdAtMs: Int64;
+  updatedAtMs: Int64;
+}
+
+/**
+ * Decodes a snapshot record; throws on bytes that are not one. Reads the
+ * decoded message directly (no toObject pass): this runs once per session
+ * when a node bootstraps.
+ */
 export function decodeRecord(bytes: Uint8Array): SessionRecord {
-  const t = type();
-  const wire = t.toObject(t.decode(bytes), { longs: Number, defaults: true, arrays: true }) as WireRecordOutput;
-  if (wire.sessionId === '' || wire.sessionType === '' || wire.owner === '') {
+  const m = type().decode(bytes) as unknown as DecodedRecord;
+  if (m.sessionId === '' || m.sessionType === '' || m.owner === '') {
     throw new Error('record lacks a session id, type or owner');
   }
-  return fromWire(wire);
+  return {
+    sessionId: m.sessionId,
+    sessionType: m.sessionType,
+    version: num(m.version),
+    schemaVersion: m.schemaVersion,
+    owner: m.owner,
+    epoch: num(m.epoch),
+    state: ownedBytes(m.state),
+    timers: m.timers.map((t) => ({ timerId: t.timerId, deadlineMs: num(t.deadlineMs), payload: ownedBytes(t.payload) })),
+    dedupe: m.dedupe.map((d) => ({ opId: d.opId, version: num(d.version), reply: d.reply.length === 0 ? EMPTY_BYTES : ownedBytes(d.reply) })),
+    createdAtMs: num(m.createdAtMs),
+    updatedAtMs: num(m.updatedAtMs),
+  };
 }
