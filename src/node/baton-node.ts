@@ -25,6 +25,7 @@ import { describeRedis, redisConfigured } from '../snapshots/redis-options.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Watermark } from '../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../snapshots/snapshot-writer.js';
+import { LoopDelay } from '../observability/loop-delay.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import type { Server as HttpServer } from 'node:http';
 import type { NodeOptions } from './node-options.js';
@@ -91,6 +92,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   /** The peer as last seen on either replication stream. */
   private peer: { nodeId: string; sessionAddress: string } | undefined;
   private metrics: { server: HttpServer; address: string } | undefined;
+  private readonly loopDelay = new LoopDelay();
 
   private constructor(
     readonly options: NodeOptions,
@@ -436,6 +438,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
         lastHeardMsAgo: upstream === undefined || upstream.lastHeardAtMs === 0 ? -1 : Date.now() - upstream.lastHeardAtMs,
       },
       warnings,
+      eventLoopDelayP99Ms: this.loopDelay.figures().p99Ms,
+      eventLoopDelayMaxMs: this.loopDelay.figures().maxMs,
     };
   }
 
@@ -453,6 +457,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     // keep the process alive. The final flush above was the last write.
     this.redis?.disconnect();
     this.metrics?.server.close();
+    this.loopDelay.stop();
     this.setState('stopped', reason);
   }
 
@@ -463,6 +468,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.controlServer.forceShutdown();
     this.redis?.disconnect();
     this.metrics?.server.close();
+    this.loopDelay.stop();
   }
 
   private setState(next: NodeState, reason: string): void {

@@ -31,6 +31,8 @@ export function renderMetrics(s: NodeStatus): string {
     ['baton_snapshot_age_seconds', 'Time since the last successful snapshot (-1: never).', 'gauge', Number(snap?.ageMs ?? -1) < 0 ? -1 : Number(snap?.ageMs) / 1000],
     ['baton_snapshot_dirty_sessions', 'Owned sessions changed since the last snapshot.', 'gauge', Number(snap?.dirtySessions ?? 0)],
     ['baton_snapshot_refills_total', 'Times Redis came back empty and was refilled.', 'counter', Number(snap?.refills ?? 0)],
+    ['baton_event_loop_delay_p99_seconds', 'Event loop delay, p99 over the last 10 s window.', 'gauge', Number(s.eventLoopDelayP99Ms ?? 0) / 1000],
+    ['baton_event_loop_delay_max_seconds', 'Event loop delay, max over the last 10 s window.', 'gauge', Number(s.eventLoopDelayMaxMs ?? 0) / 1000],
     ['baton_snapshot_corrupt_records', 'Snapshot records skipped at start because they could not be decoded.', 'gauge', Number(snap?.corruptRecords ?? 0)],
   ];
   const out: string[] = [];

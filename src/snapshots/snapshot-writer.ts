@@ -32,7 +32,7 @@ export interface SnapshotStats {
  * hold the loop long enough to show in operation latency (encoding a record
  * with a full dedupe window takes tens of microseconds).
  */
-const FLUSH_SLICE = 128;
+const FLUSH_SLICE = 32;
 /**
  * A flush that takes longer is abandoned (its sessions stay dirty), so a
  * Redis that hangs instead of failing cannot stop snapshots for good.
