@@ -8,13 +8,23 @@ import { fromErrorDetail, fromServiceError, RemoteError } from '../rpc/status-ma
 interface Pending {
   resolve(response: ApplyResponse__Output): void;
   reject(err: RemoteError): void;
-  timer: NodeJS.Timeout;
+  /** When the attempt gives up (ms since the epoch). */
+  deadlineAtMs: number;
+  timeoutMs: number;
 }
+
+/**
+ * How often a stream looks for operations past their attempt timeout: one
+ * sweep per stream instead of a timer per operation, at the cost of
+ * timeouts firing up to this much late.
+ */
+const SWEEP_MS = 25;
 
 /** One ApplyStream call and the operations waiting for an answer on it. */
 class StreamHandle {
   readonly pending = new Map<number, Pending>();
   closed = false;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly call: ClientDuplexStream<ApplyRequest, ApplyResponse__Output>,
@@ -25,7 +35,6 @@ class StreamHandle {
       const entry = this.pending.get(response.correlationId);
       if (entry === undefined) return; // timed out already
       this.pending.delete(response.correlationId);
-      clearTimeout(entry.timer);
       if (response.error === null) {
         entry.resolve(response);
         return;
@@ -38,13 +47,11 @@ class StreamHandle {
     });
     const fail = (err: RemoteError): void => {
       this.closed = true;
+      this.stopSweeping();
       const orphans = [...this.pending.values()];
       this.pending.clear();
       onGone(this);
-      for (const entry of orphans) {
-        clearTimeout(entry.timer);
-        entry.reject(err);
-      }
+      for (const entry of orphans) entry.reject(err);
     };
     call.on('error', (err: ServiceError) => fail(fromServiceError(err, address)));
     call.on('end', () =>
@@ -61,22 +68,36 @@ class StreamHandle {
 
   cancel(): void {
     this.closed = true;
+    this.stopSweeping();
     this.call.cancel();
   }
 
-  timeout(id: number, timeoutMs: number): void {
-    const entry = this.pending.get(id);
-    if (entry === undefined) return;
-    this.pending.delete(id);
-    entry.reject(
-      new RemoteError(
-        'ERR_DEADLINE_EXCEEDED',
-        `no answer from ${this.address} within ${timeoutMs} ms`,
-        status.DEADLINE_EXCEEDED,
-        undefined,
-        undefined,
-      ),
-    );
+  add(id: number, entry: Pending): void {
+    this.pending.set(id, entry);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, entry] of this.pending) {
+      if (entry.deadlineAtMs > now) continue;
+      this.pending.delete(id);
+      entry.reject(
+        new RemoteError(
+          'ERR_DEADLINE_EXCEEDED',
+          `no answer from ${this.address} within ${entry.timeoutMs} ms`,
+          status.DEADLINE_EXCEEDED,
+          undefined,
+          undefined,
+        ),
+      );
+    }
+    if (this.pending.size === 0) this.stopSweeping();
+  }
+
+  private stopSweeping(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 }
 
@@ -100,8 +121,7 @@ export class ApplyStreamMux {
     const handle = this.handle();
     const correlationId = this.nextId++;
     return new Promise<ApplyResponse__Output>((resolve, reject) => {
-      const timer = setTimeout(() => handle.timeout(correlationId, timeoutMs), timeoutMs);
-      handle.pending.set(correlationId, { resolve, reject, timer });
+      handle.add(correlationId, { resolve, reject, deadlineAtMs: Date.now() + timeoutMs, timeoutMs });
       handle.call.write({ ...request, correlationId });
     });
   }

@@ -132,22 +132,27 @@ function errorMessage(err: unknown): string {
  * when the handler returns normally.
  */
 class OperationContext implements ApplyContext, InitContext {
-  readonly working: Map<string, TimerEntry>;
+  /** Created on the first timer call: most operations never touch timers. */
+  private changed: Map<string, TimerEntry> | undefined;
 
   constructor(
     readonly sessionId: string,
     readonly version: number,
     readonly nowMs: number,
     readonly timer: TimerInfo | undefined,
-    timers: readonly TimerEntry[],
+    private readonly initial: readonly TimerEntry[],
     private readonly loaded: LoadedHandler,
     private readonly options: EngineOptions,
-  ) {
-    this.working = new Map(timers.map((t) => [t.timerId, t]));
+  ) {}
+
+  private get working(): Map<string, TimerEntry> {
+    this.changed ??= new Map(this.initial.map((t) => [t.timerId, t]));
+    return this.changed;
   }
 
   timers(): readonly TimerInfo[] {
-    return [...this.working.values()].map(({ timerId, deadlineMs }) => ({ timerId, deadlineMs }));
+    const all = this.changed === undefined ? this.initial : [...this.changed.values()];
+    return all.map(({ timerId, deadlineMs }) => ({ timerId, deadlineMs }));
   }
 
   setTimer(timerId: string, deadlineMs: number, payload: unknown): void {
@@ -185,8 +190,10 @@ class OperationContext implements ApplyContext, InitContext {
     return this.working.delete(timerId);
   }
 
+  /** The timers after this operation, ordered by id (the initial array when untouched). */
   sortedTimers(): TimerEntry[] {
-    return [...this.working.values()].sort((a, b) => (a.timerId < b.timerId ? -1 : a.timerId > b.timerId ? 1 : 0));
+    if (this.changed === undefined) return this.initial as TimerEntry[];
+    return [...this.changed.values()].sort((a, b) => (a.timerId < b.timerId ? -1 : a.timerId > b.timerId ? 1 : 0));
   }
 }
 
@@ -545,7 +552,7 @@ export class SessionEngine {
   }
 
   private rescheduleTimers(sessionId: string, before: readonly TimerEntry[], after: readonly TimerEntry[]): void {
-    if (before.length === 0 && after.length === 0) return;
+    if (before === after || (before.length === 0 && after.length === 0)) return;
     const next = new Map(after.map((t) => [t.timerId, t.deadlineMs]));
     for (const t of before) if (next.get(t.timerId) !== t.deadlineMs) this.timerQueue.cancel(sessionId, t.timerId);
     const prev = new Map(before.map((t) => [t.timerId, t.deadlineMs]));
