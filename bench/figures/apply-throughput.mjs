@@ -9,6 +9,7 @@ import { redisArgs, startBatonPair } from '../harness/baton-pair.mjs';
 import { startBatonDaemon } from '../harness/baton-daemon.mjs';
 import { figureRow, measured, notMeasured } from '../report/figure-row.mjs';
 import { spread } from '../report/spread.mjs';
+import { LagSampler } from '../harness/lag-sampler.mjs';
 import { ApplyLoad } from './apply-load.mjs';
 
 const P99_GOAL_MS = 5;
@@ -54,6 +55,7 @@ async function startMode(registry, mode, redis) {
   }
   const { primary, secondary } = await startBatonPair(registry, { cluster, durability: mode, redisPort: redis.port });
   return {
+    ownerControl: primary.controlAddress,
     addresses: [primary.sessionAddress, secondary.sessionAddress],
     pids: [primary.pid, secondary.pid, redis.pid],
     children: [primary.child, secondary.child],
@@ -77,7 +79,9 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
         startMode(registry, key, redis).then(
           (servers) => {
             children.push(...servers.children);
-            return ApplyLoad.start(registry, { key, label, addresses: servers.addresses, serverPids: servers.pids, settings });
+            return ApplyLoad.start(registry, { key, label, addresses: servers.addresses, serverPids: servers.pids, settings }).then((load) =>
+              Object.assign(load, { ownerControl: servers.ownerControl }),
+            );
           },
           (err) => {
             unavailable[key] = `could not be started: ${err.message.split('\n')[0]}`;
@@ -93,7 +97,18 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
       progress(`warming up ${system.label} for ${settings.warmupMs} ms`);
       await system.closedLoop(settings.warmupMs);
     }
-    const peak = await interleaved(systems, settings.rounds, (s) => s.closedLoop(settings.measureMs), progress, 'peak');
+    // In the replicated modes, the owner's replication lag is sampled during each peak round.
+    const peak = await interleaved(
+      systems,
+      settings.rounds,
+      async (s) => {
+        const sampler = s.ownerControl === undefined ? undefined : new LagSampler(s.ownerControl);
+        const result = await s.closedLoop(settings.measureMs);
+        return sampler === undefined ? result : { ...result, replicationLag: sampler.stop() };
+      },
+      progress,
+      'peak',
+    );
     const halfRates = Object.fromEntries(
       systems.map((s) => [s.key, Math.max(1, Math.round(spread(peak[s.key].map((r) => r.opsPerSec)).median / 2))]),
     );
@@ -120,6 +135,21 @@ function health(rounds) {
 
 function side(rounds, pick, extra = {}) {
   return measured(rounds.map(pick), { ...health(rounds), ...extra });
+}
+
+/** Replication lag rows of a replicated mode: what the replica had not acknowledged, sampled at peak. */
+function lagRows({ key, rowName }, { peak, unavailable }) {
+  if (key === 'off') return [];
+  const missing = unavailable[key] !== undefined || peak[key] === undefined;
+  const of = (unit, pick) =>
+    missing ? notMeasured(unavailable[key] ?? 'not run') : measured(peak[key].map((r) => pick(r.replicationLag)));
+  const note = missing
+    ? undefined
+    : `the owner's reported lag, sampled every 100 ms during each peak round (${peak[key].map((r) => r.replicationLag.samples).join('/')} samples); median of the rounds' medians, and the largest seen: ${Math.max(...peak[key].map((r) => r.replicationLag.records.max))} records, ${Math.max(...peak[key].map((r) => r.replicationLag.ms.max))} ms`;
+  return [
+    figureRow({ figure: '1', id: `apply.${key}.lag.records`, name: `Replication lag at peak, ${rowName}`, unit: 'records', better: 'lower', baton: of('records', (l) => l.records.median), note }),
+    figureRow({ figure: '1', id: `apply.${key}.lag.ms`, name: `Replication lag age at peak, ${rowName}`, unit: 'ms', better: 'lower', baton: of('ms', (l) => l.ms.median) }),
+  ];
 }
 
 /** The four rows of one Baton mode. */
@@ -162,5 +192,5 @@ function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, sett
 
 /** The figure-1 rows, from runApplyBenchmark's rounds. */
 export function applyRows(apply, settings) {
-  return MODES.flatMap((mode) => modeRows(mode, apply, settings));
+  return MODES.flatMap((mode) => [...modeRows(mode, apply, settings), ...lagRows(mode, apply)]);
 }
