@@ -1,4 +1,5 @@
 import type { Payload } from '../generated/baton/v1/Payload.js';
+import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import type { Payload__Output } from '../generated/baton/v1/Payload.js';
 
 const JSON_TYPE = 'application/json';
@@ -6,7 +7,7 @@ const JSON_TYPE = 'application/json';
 /** A value for the wire: Buffers go as they are, anything else as JSON. */
 export function encodeValue(value: unknown, contentType: string | undefined): Payload {
   if (Buffer.isBuffer(value)) return { data: value, contentType: contentType ?? '' };
-  if (value === undefined) return { data: Buffer.alloc(0), contentType: '' };
+  if (value === undefined) return { data: EMPTY_BYTES, contentType: '' };
   return { data: Buffer.from(JSON.stringify(value), 'utf8'), contentType: JSON_TYPE };
 }
 

@@ -201,8 +201,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
         logger.child({ component: 'replica' }),
         this.bootstrap.peerWatermark,
       );
-      this.link.onChange((info) => {
-        if (info.peer !== undefined) this.peer = { nodeId: info.peer.nodeId, sessionAddress: info.peer.sessionAddress };
+      this.link.onPeer((peer) => {
+        this.peer = { nodeId: peer.nodeId, sessionAddress: peer.sessionAddress };
       });
       this.link.start();
     }

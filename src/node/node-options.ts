@@ -55,7 +55,7 @@ export interface NodeOptions extends EngineOptions {
   readonly snapshotIntervalMs: number;
   /** @default 10_000 */
   readonly snapshotDirtyMax: number;
-  /** Records per Lua call in a snapshot pipeline. @default 256 */
+  /** Records per snapshot script call, encoded per turn of the event loop. @default 32 */
   readonly snapshotBatch: number;
   /**
    * Heartbeat period on the replication stream, in ms.
@@ -81,7 +81,7 @@ export interface NodeOptions extends EngineOptions {
 export const DEFAULT_BACKLOG_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
 export const DEFAULT_SNAPSHOT_DIRTY_MAX = 10_000;
-export const DEFAULT_SNAPSHOT_BATCH = 256;
+export const DEFAULT_SNAPSHOT_BATCH = 32;
 export const DEFAULT_HEARTBEAT_MS = 200;
 export const DEFAULT_PEER_TIMEOUT_MS = 1_500;
 export const DEFAULT_BOOTSTRAP_PEER_WAIT_MS = 3_000;
@@ -160,7 +160,7 @@ export const NODE_FIELDS: readonly FieldSpec[] = [
   { key: 'backlogBytes', flag: '--backlog-bytes <n>', env: 'BATON_BACKLOG_BYTES', description: `replication backlog for partial resync, bytes (default: ${DEFAULT_BACKLOG_BYTES})` },
   { key: 'snapshotIntervalMs', flag: '--snapshot-interval-ms <ms>', env: 'BATON_SNAPSHOT_INTERVAL_MS', description: `how often changed sessions are written to Redis (default: ${DEFAULT_SNAPSHOT_INTERVAL_MS})` },
   { key: 'snapshotDirtyMax', flag: '--snapshot-dirty-max <n>', env: 'BATON_SNAPSHOT_DIRTY_MAX', description: `write early once this many sessions changed (default: ${DEFAULT_SNAPSHOT_DIRTY_MAX})` },
-  { key: 'snapshotBatch', flag: '--snapshot-batch <n>', env: 'BATON_SNAPSHOT_BATCH', description: `records per Lua call in a snapshot pipeline (default: ${DEFAULT_SNAPSHOT_BATCH})` },
+  { key: 'snapshotBatch', flag: '--snapshot-batch <n>', env: 'BATON_SNAPSHOT_BATCH', description: `records per snapshot script call, encoded per turn of the event loop (default: ${DEFAULT_SNAPSHOT_BATCH})` },
   { key: 'heartbeatMs', flag: '--heartbeat-ms <ms>', env: 'BATON_HEARTBEAT_MS', description: `heartbeat period on the peer link (default: ${DEFAULT_HEARTBEAT_MS})` },
   { key: 'peerTimeoutMs', flag: '--peer-timeout-ms <ms>', env: 'BATON_PEER_TIMEOUT_MS', description: `a peer silent this long is considered gone (default: ${DEFAULT_PEER_TIMEOUT_MS})` },
   { key: 'bootstrapPeerWaitMs', flag: '--bootstrap-peer-wait-ms <ms>', env: 'BATON_BOOTSTRAP_PEER_WAIT_MS', description: `at start, how long to wait for the peer to hand back this node's sessions (default: ${DEFAULT_BOOTSTRAP_PEER_WAIT_MS})` },

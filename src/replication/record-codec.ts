@@ -12,13 +12,18 @@ import type { DedupeEntry, SessionRecord } from '../sessions/session-record.js';
 
 export interface WireOptions {
   /** Ship only these dedupe entries (a delta) instead of the whole window. */
-  readonly dedupeDelta?: readonly DedupeEntry[];
+  readonly dedupeDelta?: DedupeEntry[];
   readonly deleted?: boolean;
   readonly offset?: number;
 }
 
+/**
+ * The wire form of a record. Runs for every change of an owned session, so
+ * it shares what it can: timer arrays are replaced, never changed in place,
+ * and entries have the wire shapes already; only the dedupe window, which
+ * grows in place, is copied (shallowly) when shipped whole.
+ */
 export function toWire(record: SessionRecord, options: WireOptions = {}): WireRecord {
-  const dedupe = options.dedupeDelta ?? record.dedupe;
   return {
     sessionId: record.sessionId,
     sessionType: record.sessionType,
@@ -27,8 +32,8 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
     state: record.state,
-    timers: record.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: t.payload })),
-    dedupe: dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: d.reply })),
+    timers: record.timers,
+    dedupe: options.dedupeDelta ?? record.dedupe.slice(),
     dedupeComplete: options.dedupeDelta === undefined,
     deleted: options.deleted === true,
     offset: options.offset ?? 0,

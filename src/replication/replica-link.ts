@@ -70,7 +70,7 @@ export class ReplicaLink {
   /** Stops the current call's heartbeat and forgets the call. */
   private detach: (() => void) | undefined;
   private fullCopySeen: Set<string> | undefined;
-  private readonly listeners = new Set<(info: UpstreamInfo) => void>();
+  private readonly peerListeners = new Set<(peer: PeerIdentity) => void>();
 
   constructor(
     private readonly options: ReplicaLinkOptions,
@@ -97,9 +97,9 @@ export class ReplicaLink {
     return this.info;
   }
 
-  /** Called on every state change. */
-  onChange(listener: (info: UpstreamInfo) => void): void {
-    this.listeners.add(listener);
+  /** Called with the peer's identity each time a handshake succeeds. */
+  onPeer(listener: (peer: PeerIdentity) => void): void {
+    this.peerListeners.add(listener);
   }
 
   start(): void {
@@ -117,7 +117,6 @@ export class ReplicaLink {
 
   private update(patch: Partial<UpstreamInfo>): void {
     this.info = { ...this.info, ...patch };
-    for (const listener of this.listeners) listener(this.info);
   }
 
   private connect(): void {
@@ -215,6 +214,7 @@ export class ReplicaLink {
       sessionAddress: w.sessionAddress,
     };
     checkPeer(this.options.identity, peer);
+    for (const listener of this.peerListeners) listener(peer);
     this.backoffMs = RECONNECT_MIN_MS;
     this.update({ peer, protocolVersion: w.protocolVersion, lastError: '', peerOffset: w.offset, lastHeardAtMs: Date.now() });
     if (w.mode === 'PARTIAL') {

@@ -12,7 +12,7 @@ import type { SourceMessage } from '../generated/baton/v1/SourceMessage.js';
 import { toStatusObject } from '../rpc/status-mapper.js';
 import type { SessionEngine } from '../sessions/session-engine.js';
 import type { DurabilityGate } from './durability-gate.js';
-import { checkPeer } from './peer-identity.js';
+import { checkPeer, checkTerms } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
 import { toWire } from './record-codec.js';
 import type { ReplicationLog } from './replication-log.js';
@@ -35,9 +35,9 @@ export type SnapshotForResync = () => Promise<number | undefined>;
 export interface DownstreamInfo {
   readonly identity: PeerIdentity;
   readonly protocolVersion: number;
-  readonly ackedOffset: number;
-  readonly lastHeardAtMs: number;
-  readonly streaming: boolean;
+  ackedOffset: number;
+  lastHeardAtMs: number;
+  streaming: boolean;
 }
 
 type ReplicateCall = ServerDuplexStream<ReplicaMessage__Output, SourceMessage>;
@@ -124,10 +124,10 @@ export class ReplicationSource {
     // The newest stream wins: a replica that reconnects replaces its old stream.
     this.current?.stop('replaced by a new replication stream');
     let stopped = false;
-    let info: DownstreamInfo = { identity: theirs, protocolVersion, ackedOffset: hello.offset, lastHeardAtMs: Date.now(), streaming: false };
+    const info: DownstreamInfo = { identity: theirs, protocolVersion, ackedOffset: hello.offset, lastHeardAtMs: Date.now(), streaming: false };
     const timers: NodeJS.Timeout[] = [];
     let unsubscribe = (): void => {};
-    const stop = (reason: string, code = status.UNAVAILABLE): void => {
+    const stop = (reason: string): void => {
       if (stopped) return;
       stopped = true;
       for (const t of timers) clearInterval(t);
@@ -137,13 +137,13 @@ export class ReplicationSource {
         this.gate.detach(reason);
         this.logger.warn({ peer: theirs.nodeId, reason }, 'replica detached: running solo');
       }
-      call.emit('error', { code, details: `replication stream ended: ${reason}` });
+      call.emit('error', { code: status.UNAVAILABLE, details: `replication stream ended: ${reason}` });
     };
     this.current = { call, info, stop };
     call.on('data', (message: ReplicaMessage__Output) => {
       if (message.ack === null || message.ack === undefined) return;
-      info = { ...info, ackedOffset: message.ack.offset, lastHeardAtMs: Date.now() };
-      if (this.current?.call === call) this.current.info = info;
+      info.ackedOffset = message.ack.offset;
+      info.lastHeardAtMs = Date.now();
       if (info.streaming) {
         if (!this.gate.replicaAttached) {
           this.gate.attach(message.ack.offset);
@@ -155,7 +155,6 @@ export class ReplicationSource {
     call.on('error', () => stop('stream error'));
     call.on('end', () => stop('replica ended the stream'));
 
-    const mode = this.log.canResume(hello.replicationId, hello.offset) ? 'PARTIAL' : undefined;
     let cursor = hello.offset;
     const welcome = (m: 'PARTIAL' | 'FULL_REDIS' | 'FULL_STREAM', offset: number): SourceMessage => ({
       welcome: {
@@ -170,7 +169,7 @@ export class ReplicationSource {
         role: this.options.identity.role,
       },
     });
-    if (mode === 'PARTIAL') {
+    if (this.log.canResume(hello.replicationId, hello.offset)) {
       call.write(welcome('PARTIAL', cursor));
       this.logger.info({ peer: theirs.nodeId, offset: cursor, path: 'partial' }, 'replica resumes from the backlog (partial resync)');
       this.gate.attach(hello.offset);
@@ -199,8 +198,7 @@ export class ReplicationSource {
       if (stopped) return;
       call.write({ batch: { records: [], fullSyncDone: true, sentAtMs: Date.now() } });
     }
-    info = { ...info, streaming: true };
-    if (this.current?.call === call) this.current.info = info;
+    info.streaming = true;
 
     let pumping = false;
     const pump = async (): Promise<void> => {
@@ -258,14 +256,7 @@ export class ReplicationSource {
     const req = call.request;
     const ours = this.options.identity;
     try {
-      checkPeer(ours, {
-        cluster: req.cluster,
-        nodeId: req.nodeId,
-        release: '?',
-        role: ours.role === 'primary' ? 'secondary' : 'primary',
-        protocol: { min: req.protocolMin, max: req.protocolMax },
-        sessionAddress: '',
-      });
+      checkTerms(ours, { cluster: req.cluster, nodeId: req.nodeId, release: 'unknown', protocol: { min: req.protocolMin, max: req.protocolMax } });
     } catch (err) {
       call.emit('error', toStatusObject(err));
       return;

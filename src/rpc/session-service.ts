@@ -6,6 +6,7 @@ import type {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { BatonError, NodeStoppingError } from '../errors.js';
+import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import type { HandlerRegistry } from '../sessions/handler-registry.js';
 import type { EngineEvent, Payload, SessionEngine } from '../sessions/session-engine.js';
 import type { ApplyRequest__Output } from '../generated/baton/v1/ApplyRequest.js';
@@ -43,10 +44,8 @@ interface ApplyStreamState {
   finish(): void;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 function payload(p: Payload__Output | null): Payload {
-  return { data: p?.data ?? EMPTY, contentType: p?.contentType ?? '' };
+  return { data: p?.data ?? EMPTY_BYTES, contentType: p?.contentType ?? '' };
 }
 
 
@@ -84,6 +83,11 @@ export class SessionServiceImpl {
     const pending = this.commit.confirm();
     if (pending === undefined) send(null, value);
     else pending.then(() => send(null, value), (err: unknown) => send(err));
+  }
+
+  /** A unary call's answer once the change is confirmed, or its error as a gRPC status. */
+  private answerUnary<T>(value: T, callback: sendUnaryData<T>): void {
+    this.answer(value, (err, confirmed) => (err ? callback(toStatusObject(err)) : callback(null, confirmed)));
   }
 
   get openStreams(): number {
@@ -139,7 +143,7 @@ export class SessionServiceImpl {
         session: toSessionView(outcome.record, this.contentTypeOf(outcome.record.sessionType)),
         deduplicated: outcome.deduplicated,
       };
-      this.answer(response, (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
+      this.answerUnary(response, callback);
     } catch (err) {
       callback(toStatusObject(err));
     }
@@ -161,7 +165,7 @@ export class SessionServiceImpl {
     callback: sendUnaryData<ApplyResponse>,
   ): void {
     try {
-      this.answer(this.applyOne(call.request), (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
+      this.answerUnary(this.applyOne(call.request), callback);
     } catch (err) {
       callback(toStatusObject(err));
     }
@@ -223,7 +227,7 @@ export class SessionServiceImpl {
     try {
       this.commit.checkWritable();
       const result = this.engine.close({ sessionId: call.request.sessionId, opId: call.request.opId });
-      this.answer(result, (err, value) => (err ? callback(toStatusObject(err)) : callback(null, value)));
+      this.answerUnary(result, callback);
     } catch (err) {
       callback(toStatusObject(err));
     }

@@ -307,10 +307,6 @@ export class SessionEngine {
     return this.sessions.get(sessionId);
   }
 
-  get ownedCount(): number {
-    return this.owned;
-  }
-
   private forget(record: SessionRecord): void {
     if (record.owner !== this.options.nodeId) return;
     this.owned -= 1;
@@ -320,18 +316,17 @@ export class SessionEngine {
   /** The record, if this node owns it; otherwise "ask the owner". */
   getOwned(sessionId: string): SessionRecord {
     checkId('session_id', sessionId);
-    if (!this.sessions.has(sessionId)) {
+    const record = this.sessions.get(sessionId);
+    if (record === undefined) {
       // Not here: where new sessions open is where it would be (a secondary
       // that has not caught up yet must not answer "not found").
       const elsewhere = this.placement.newSessionsGoTo();
-      if (elsewhere !== undefined) {
-        if (elsewhere.address === undefined) {
-          throw new RetrySoonError(`session "${sessionId}" is not here and node ${elsewhere.nodeId} is not connected yet; retry shortly`);
-        }
-        throw new NotOwnerError(sessionId, elsewhere.address);
+      if (elsewhere === undefined) throw new SessionNotFoundError(sessionId);
+      if (elsewhere.address === undefined) {
+        throw new RetrySoonError(`session "${sessionId}" is not here and node ${elsewhere.nodeId} is not connected yet; retry shortly`);
       }
+      throw new NotOwnerError(sessionId, elsewhere.address);
     }
-    const record = this.get(sessionId);
     if (record.owner !== this.options.nodeId) {
       const address = this.placement.addressOf(record.owner);
       if (address === undefined) {
@@ -512,18 +507,26 @@ export class SessionEngine {
       });
     }
     // Commit: nothing below can throw.
-    const nextTimers = ctx.sortedTimers();
-    this.rescheduleTimers(record.sessionId, record.timers, nextTimers);
     record.state = stateBytes;
-    record.epoch = this.epoch;
     record.schemaVersion = loaded.schemaVersion;
-    record.timers = nextTimers;
-    record.version += 1;
-    record.updatedAtMs = ctx.nowMs;
-    rememberOperation(record, { opId, version: record.version, reply: replyBytes }, this.options.dedupeWindow);
+    this.commit(record, ctx.sortedTimers(), ctx.nowMs, opId, replyBytes, timer?.timerId);
     this.applied++;
-    this.emit({ type: 'changed', record, opId, reply: replyBytes, timerId: timer?.timerId });
     return replyBytes;
+  }
+
+  /**
+   * The version bump every change of an owned session makes (an applied
+   * operation, or a timer consumed by a failed firing): timers, epoch,
+   * version, dedupe window, then the event watchers and replication see.
+   */
+  private commit(record: SessionRecord, timers: TimerEntry[], nowMs: number, opId: string, reply: Buffer, timerId: string | undefined): void {
+    this.rescheduleTimers(record.sessionId, record.timers, timers);
+    record.timers = timers;
+    record.epoch = this.epoch;
+    record.version += 1;
+    record.updatedAtMs = nowMs;
+    rememberOperation(record, { opId, version: record.version, reply }, this.options.dedupeWindow);
+    this.emit({ type: 'changed', record, opId, reply, timerId });
   }
 
   private fireTimer(due: DueTimer): void {
@@ -543,11 +546,7 @@ export class SessionEngine {
         { err, sessionId: record.sessionId, timerId: entry.timerId },
         'timer operation failed; the timer is consumed and the state is unchanged',
       );
-      record.timers = record.timers.filter((t) => t !== entry);
-      record.version += 1;
-      record.updatedAtMs = this.now();
-      rememberOperation(record, { opId, version: record.version, reply: EMPTY_BYTES }, this.options.dedupeWindow);
-      this.emit({ type: 'changed', record, opId, reply: EMPTY_BYTES, timerId: entry.timerId });
+      this.commit(record, record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
     }
   }
 

@@ -91,28 +91,17 @@ export class SnapshotStore {
     return Number((await this.redis.get(this.keys.epoch)) ?? 0);
   }
 
-  /** Writes records (pipelined, `batch` per script call); returns how many were written. */
-  async write(epoch: number, owner: string, writes: readonly RecordWrite[], batch: number): Promise<number> {
-    if (writes.length === 0) return 0;
-    const pipeline = this.redis.pipeline();
-    for (let i = 0; i < writes.length; i += batch) {
-      const chunk = writes.slice(i, i + batch);
-      const keys = [this.keys.node(owner), this.keys.epoch, ...chunk.map((w) => this.keys.session(w.sessionId))];
-      const args: (string | number | Buffer)[] = [keys.length, ...keys, epoch, owner];
-      for (const w of chunk) {
-        if (w.version === undefined) args.push('d', 0, '');
-        else args.push('s', w.version, w.payload as Buffer);
-      }
-      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[SCRIPTS.writeRecords.name]?.(...args);
+  /** Writes one batch of records in one script call; returns how many were written. */
+  async write(epoch: number, owner: string, writes: readonly RecordWrite[]): Promise<number> {
+    const keys = [this.keys.node(owner), this.keys.epoch, ...writes.map((w) => this.keys.session(w.sessionId))];
+    const args: (string | number | Buffer)[] = [keys.length, ...keys, epoch, owner];
+    for (const w of writes) {
+      if (w.version === undefined) args.push('d', 0, '');
+      else args.push('s', w.version, w.payload as Buffer);
     }
-    const results = (await pipeline.exec()) ?? [];
-    let written = 0;
-    for (const [err, reply] of results) {
-      if (err) throw err;
-      checkReply(reply as [ScriptCode, number], 'snapshot write');
-      written += Number((reply as [ScriptCode, number])[1]);
-    }
-    return written;
+    const reply = (await callScript(this.redis, SCRIPTS.writeRecords.name, args)) as [ScriptCode, number];
+    checkReply(reply, 'snapshot write');
+    return Number(reply[1]);
   }
 
   async setWatermark(epoch: number, owner: string, mark: Watermark): Promise<void> {

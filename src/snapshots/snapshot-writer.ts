@@ -12,7 +12,10 @@ export interface SnapshotWriterOptions {
   readonly intervalMs: number;
   /** Flush early once this many sessions are dirty. */
   readonly dirtyMax: number;
-  /** Records per script call inside one pipeline. */
+  /**
+   * Records encoded per turn of the event loop, and written per script call;
+   * small enough that encoding them never shows in operation latency.
+   */
   readonly batch: number;
 }
 
@@ -27,12 +30,8 @@ export interface SnapshotStats {
   readonly lastError: string;
 }
 
-/**
- * Records encoded and sent per turn of the event loop: a flush must never
- * hold the loop long enough to show in operation latency (encoding a record
- * with a full dedupe window takes tens of microseconds).
- */
-const FLUSH_SLICE = 32;
+/** Script calls of one flush in flight at once on the connection (pipelining). */
+const PIPELINE_DEPTH = 4;
 /**
  * A flush that takes longer is abandoned (its sessions stay dirty), so a
  * Redis that hangs instead of failing cannot stop snapshots for good.
@@ -137,13 +136,19 @@ export class SnapshotWriter {
     // Everything up to here is in the records captured below (or newer).
     const offset = this.log.offset;
     const replicationId = this.log.replicationId;
+    const inFlight: Promise<number>[] = [];
     try {
       let written = 0;
       let slice: RecordWrite[] = [];
+      // Each batch is encoded in its own turn of the event loop and sent
+      // without waiting for the previous ones, up to PIPELINE_DEPTH at once.
       const send = async (): Promise<void> => {
-        const writes = slice;
+        const sent = this.store.write(this.engine.epoch, this.options.nodeId, slice);
+        sent.catch(() => undefined); // awaited below; a failure is handled there
+        inFlight.push(sent);
         slice = [];
-        written += await this.store.write(this.engine.epoch, this.options.nodeId, writes, this.options.batch);
+        if (inFlight.length >= PIPELINE_DEPTH) written += await (inFlight.shift() as Promise<number>);
+        else await new Promise((resolve) => setImmediate(resolve));
       };
       for (const id of ids) {
         const record = this.engine.peek(id);
@@ -152,9 +157,10 @@ export class SnapshotWriter {
         } else {
           slice.push({ sessionId: id, version: record.version, payload: encodeRecord(record) });
         }
-        if (slice.length >= FLUSH_SLICE) await send();
+        if (slice.length >= this.options.batch) await send();
       }
       if (slice.length > 0) await send();
+      while (inFlight.length > 0) written += await (inFlight.shift() as Promise<number>);
       await this.store.setWatermark(this.engine.epoch, this.options.nodeId, { replicationId, offset });
       this.stats = {
         ...this.stats,
@@ -166,6 +172,7 @@ export class SnapshotWriter {
       };
       return offset;
     } catch (err) {
+      await Promise.allSettled(inFlight);
       for (const id of ids) this.dirty.add(id);
       if (err instanceof SnapshotRefusedError && err.code === ScriptCode.NotRegistered) {
         this.logger.warn('Redis lost its data: registering again and refilling it with every owned session');

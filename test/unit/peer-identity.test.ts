@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PeerRefusedError } from '../../src/errors.js';
-import { checkPeer } from '../../src/replication/peer-identity.js';
+import { checkPeer, checkTerms } from '../../src/replication/peer-identity.js';
 import type { PeerIdentity } from '../../src/replication/peer-identity.js';
 import { negotiateProtocol } from '../../src/replication/protocol-version.js';
 
@@ -32,5 +32,13 @@ describe('checkPeer', () => {
   ])('refuses %j', (patch, message) => {
     expect(() => checkPeer(a, { ...b, ...patch })).toThrow(PeerRefusedError);
     expect(() => checkPeer(a, { ...b, ...patch })).toThrow(message);
+  });
+});
+
+describe('checkTerms', () => {
+  it('checks cluster, node ids and protocol but not roles (a hand-back has none)', () => {
+    expect(checkTerms(a, { ...b, role: 'primary' } as PeerIdentity)).toBe(3);
+    expect(() => checkTerms(a, { ...b, cluster: 'd' })).toThrow(/cluster mismatch/);
+    expect(() => checkTerms(a, { ...b, protocol: { min: 4, max: 5 } })).toThrow(/no common peer protocol version/);
   });
 });
