@@ -142,13 +142,16 @@ export class SnapshotWriter {
       let slice: RecordWrite[] = [];
       // Each batch is encoded in its own turn of the event loop and sent
       // without waiting for the previous ones, up to PIPELINE_DEPTH at once.
+      // The yield is unconditional: awaiting a reply that has already
+      // arrived continues in the same turn, and a flush that never yields
+      // holds every operation behind it.
       const send = async (): Promise<void> => {
         const sent = this.store.write(this.engine.epoch, this.options.nodeId, slice);
         sent.catch(() => undefined); // awaited below; a failure is handled there
         inFlight.push(sent);
         slice = [];
         if (inFlight.length >= PIPELINE_DEPTH) written += await (inFlight.shift() as Promise<number>);
-        else await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
       };
       for (const id of ids) {
         const record = this.engine.peek(id);
