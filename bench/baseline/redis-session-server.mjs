@@ -13,6 +13,8 @@ import { loadSync } from '@grpc/proto-loader';
 import { Redis } from 'ioredis';
 import { PROTO_DIR } from '../harness/paths.mjs';
 
+const { BatchWriter, ITEM_OVERHEAD_BYTES } = await import(new URL('../../dist/rpc/batch-writer.js', import.meta.url).href);
+
 const JSON_TYPE = 'application/json';
 const SESSION_TYPE = 'counter';
 const keyOf = (sessionId) => `{bench}:session:${sessionId}`;
@@ -83,14 +85,21 @@ const handlers = {
   ApplyStream(call) {
     let pending = 0;
     let ended = false;
+    // The same framing as Baton's: answers ready together leave in one message.
+    const answers = new BatchWriter((responses) => call.write({ responses }));
     const answer = (response) => {
-      call.write(response);
+      answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
       pending--;
-      if (ended && pending === 0) call.end();
+      if (ended && pending === 0) {
+        answers.flush();
+        call.end();
+      }
     };
-    call.on('data', (req) => {
-      pending++;
-      applyOne(req).then(answer, (err) => answer({ correlationId: req.correlationId, error: errorDetail(err) }));
+    call.on('data', (batch) => {
+      for (const req of batch.requests) {
+        pending++;
+        applyOne(req).then(answer, (err) => answer({ correlationId: req.correlationId, error: errorDetail(err) }));
+      }
     });
     // Every request read so far gets its answer before the stream ends.
     call.on('end', () => {

@@ -1,8 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { ApplyBatch } from '../generated/baton/v1/ApplyBatch.js';
 import type { ApplyRequest } from '../generated/baton/v1/ApplyRequest.js';
 import type { ApplyResponse__Output } from '../generated/baton/v1/ApplyResponse.js';
+import type { ApplyResults__Output } from '../generated/baton/v1/ApplyResults.js';
 import type { SessionServiceClient } from '../generated/baton/v1/SessionService.js';
+import { BatchWriter, ITEM_OVERHEAD_BYTES } from '../rpc/batch-writer.js';
 import { fromErrorDetail, fromServiceError, RemoteError } from '../rpc/status-mapper.js';
 
 interface Pending {
@@ -25,29 +28,22 @@ class StreamHandle {
   readonly pending = new Map<number, Pending>();
   closed = false;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Operations issued in this tick, sent as one ApplyBatch at its end. */
+  private readonly outbox: BatchWriter<ApplyRequest>;
 
   constructor(
-    readonly call: ClientDuplexStream<ApplyRequest, ApplyResponse__Output>,
+    readonly call: ClientDuplexStream<ApplyBatch, ApplyResults__Output>,
     private readonly address: string,
     onGone: (handle: StreamHandle) => void,
   ) {
-    call.on('data', (response: ApplyResponse__Output) => {
-      const entry = this.pending.get(response.correlationId);
-      if (entry === undefined) return; // timed out already
-      this.pending.delete(response.correlationId);
-      if (response.error === null) {
-        entry.resolve(response);
-        return;
-      }
-      const err = fromErrorDetail(response.error);
-      // The node is stopping: stop sending here and half-close, so it can
-      // answer what it has read and end the stream cleanly.
-      if (err.code === 'ERR_NODE_STOPPING') this.halfClose(onGone);
-      entry.reject(err);
+    this.outbox = new BatchWriter((requests) => call.write({ requests }));
+    call.on('data', (results: ApplyResults__Output) => {
+      for (const response of results.responses) this.answered(response, onGone);
     });
     const fail = (err: RemoteError): void => {
       this.closed = true;
       this.stopSweeping();
+      this.outbox.discard();
       const orphans = [...this.pending.values()];
       this.pending.clear();
       onGone(this);
@@ -63,18 +59,39 @@ class StreamHandle {
     if (this.closed) return;
     this.closed = true;
     onGone(this);
+    // What was issued before the close still goes out: the node answers it.
+    this.outbox.flush();
     this.call.end();
+  }
+
+  /** Queues an operation for this tick's batch; its answer settles `entry`. */
+  send(request: ApplyRequest & { correlationId: number }, entry: Pending): void {
+    this.pending.set(request.correlationId, entry);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+    const bytes = ITEM_OVERHEAD_BYTES + (request.sessionId?.length ?? 0) + (request.opId?.length ?? 0) + (request.op?.data?.length ?? 0);
+    this.outbox.add(request, bytes);
+  }
+
+  private answered(response: ApplyResponse__Output, onGone: (handle: StreamHandle) => void): void {
+    const entry = this.pending.get(response.correlationId);
+    if (entry === undefined) return; // timed out already
+    this.pending.delete(response.correlationId);
+    if (response.error === null) {
+      entry.resolve(response);
+      return;
+    }
+    const err = fromErrorDetail(response.error);
+    // The node is stopping: stop sending here and half-close, so it can
+    // answer what it has read and end the stream cleanly.
+    if (err.code === 'ERR_NODE_STOPPING') this.halfClose(onGone);
+    entry.reject(err);
   }
 
   cancel(): void {
     this.closed = true;
     this.stopSweeping();
+    this.outbox.discard();
     this.call.cancel();
-  }
-
-  add(id: number, entry: Pending): void {
-    this.pending.set(id, entry);
-    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
   }
 
   private sweep(): void {
@@ -103,7 +120,8 @@ class StreamHandle {
 
 /**
  * Multiplexes operations for one node over a single ApplyStream, matching
- * answers by correlation id (they may arrive out of order). A broken stream
+ * answers by correlation id (they may arrive out of order). Operations
+ * issued in the same tick travel in one ApplyBatch. A broken stream
  * fails its pending operations with a retryable error; the next operation
  * opens a new stream.
  */
@@ -121,8 +139,7 @@ export class ApplyStreamMux {
     const handle = this.handle();
     const correlationId = this.nextId++;
     return new Promise<ApplyResponse__Output>((resolve, reject) => {
-      handle.add(correlationId, { resolve, reject, deadlineAtMs: Date.now() + timeoutMs, timeoutMs });
-      handle.call.write({ ...request, correlationId });
+      handle.send({ ...request, correlationId }, { resolve, reject, deadlineAtMs: Date.now() + timeoutMs, timeoutMs });
     });
   }
 

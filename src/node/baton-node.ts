@@ -16,6 +16,7 @@ import { formatHostPort } from '../rpc/address.js';
 import type { HostPort } from '../rpc/address.js';
 import { ControlServiceImpl } from '../rpc/control-service.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
+import { APPLY_BATCH_BYTES } from '../rpc/batch-writer.js';
 import { SessionServiceImpl } from '../rpc/session-service.js';
 import { HandlerRegistry } from '../sessions/handler-registry.js';
 import { SessionEngine } from '../sessions/session-engine.js';
@@ -119,7 +120,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       protocol: { min: PROTOCOL_MIN, max: PROTOCOL_MAX },
       sessionAddress: '',
     };
-    const messageLimit = Math.max(options.maxOperationBytes, options.maxStateBytes) + MESSAGE_HEADROOM_BYTES;
+    // A batch of operations or answers may be APPLY_BATCH_BYTES on top of the largest single one.
+    const messageLimit = Math.max(options.maxOperationBytes, options.maxStateBytes) + MESSAGE_HEADROOM_BYTES + APPLY_BATCH_BYTES;
     this.sessionServer = new Server({
       'grpc.max_receive_message_length': messageLimit,
       'grpc.max_send_message_length': messageLimit,

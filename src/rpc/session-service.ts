@@ -9,8 +9,10 @@ import { BatonError, NodeStoppingError } from '../errors.js';
 import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import type { HandlerRegistry } from '../sessions/handler-registry.js';
 import type { EngineEvent, Payload, SessionEngine } from '../sessions/session-engine.js';
+import type { ApplyBatch__Output } from '../generated/baton/v1/ApplyBatch.js';
 import type { ApplyRequest__Output } from '../generated/baton/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../generated/baton/v1/ApplyResponse.js';
+import type { ApplyResults } from '../generated/baton/v1/ApplyResults.js';
 import type { CloseRequest__Output } from '../generated/baton/v1/CloseRequest.js';
 import type { CloseResponse } from '../generated/baton/v1/CloseResponse.js';
 import type { GetRequest__Output } from '../generated/baton/v1/GetRequest.js';
@@ -21,6 +23,7 @@ import type { Payload__Output } from '../generated/baton/v1/Payload.js';
 import type { SessionServiceHandlers } from '../generated/baton/v1/SessionService.js';
 import type { WatchEvent } from '../generated/baton/v1/WatchEvent.js';
 import type { WatchRequest__Output } from '../generated/baton/v1/WatchRequest.js';
+import { BatchWriter, ITEM_OVERHEAD_BYTES } from './batch-writer.js';
 import { toErrorDetail, toStatusObject } from './status-mapper.js';
 import { toSessionView } from './session-view.js';
 
@@ -67,7 +70,7 @@ const IMMEDIATE: CommitPolicy = { checkWritable: () => {}, confirm: () => undefi
  * stream may complete out of order.
  */
 export class SessionServiceImpl {
-  private readonly applyStreams = new Map<ServerDuplexStream<ApplyRequest__Output, ApplyResponse>, ApplyStreamState>();
+  private readonly applyStreams = new Map<ServerDuplexStream<ApplyBatch__Output, ApplyResults>, ApplyStreamState>();
   private readonly watchStreams = new Set<ServerWritableStream<WatchRequest__Output, WatchEvent>>();
 
   constructor(
@@ -171,26 +174,29 @@ export class SessionServiceImpl {
     }
   }
 
-  private applyStream(call: ServerDuplexStream<ApplyRequest__Output, ApplyResponse>): void {
+  private applyStream(call: ServerDuplexStream<ApplyBatch__Output, ApplyResults>): void {
     let ending = false;
+    const answers = new BatchWriter<ApplyResponse>((responses) => call.write({ responses }));
     const state: ApplyStreamState = {
       inFlight: 0,
       lastDataAtMs: Date.now(),
       finish: () => {
         ending = true;
-        if (state.inFlight === 0 && this.applyStreams.delete(call)) call.end();
+        if (state.inFlight === 0 && this.applyStreams.delete(call)) {
+          answers.flush();
+          call.end();
+        }
       },
     };
     this.applyStreams.set(call, state);
     const forget = (): void => {
       this.applyStreams.delete(call);
+      answers.discard();
     };
-    call.on('data', (req: ApplyRequest__Output) => {
-      // Read after the node ended the stream: the client retries it elsewhere.
-      if (ending && !this.applyStreams.has(call)) return;
-      state.lastDataAtMs = Date.now();
+    const applyStreamed = (req: ApplyRequest__Output): void => {
       const refuse = (err: unknown): void => {
-        call.write({ correlationId: req.correlationId, error: toErrorDetail(err) });
+        const error = toErrorDetail(err);
+        answers.add({ correlationId: req.correlationId, error }, ITEM_OVERHEAD_BYTES + (error.message?.length ?? 0));
       };
       try {
         const response = this.applyOne(req);
@@ -198,12 +204,18 @@ export class SessionServiceImpl {
         this.answer(response, (err) => {
           state.inFlight -= 1;
           if (err) refuse(err);
-          else call.write(response);
+          else answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
           if (ending) state.finish();
         });
       } catch (err) {
         refuse(err);
       }
+    };
+    call.on('data', (batch: ApplyBatch__Output) => {
+      // Read after the node ended the stream: the client retries it elsewhere.
+      if (ending && !this.applyStreams.has(call)) return;
+      state.lastDataAtMs = Date.now();
+      for (const req of batch.requests) applyStreamed(req);
     });
     // Every request read so far is answered before the stream ends.
     call.on('end', () => state.finish());

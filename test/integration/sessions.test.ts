@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials } from '@grpc/grpc-js';
 import { BatonClient } from '../../src/index.js';
+import type { ApplyResults__Output } from '../../src/generated/baton/v1/ApplyResults.js';
+import { loadBatonProto } from '../../src/rpc/proto-loader.js';
 import type { WatchEventView } from '../../src/index.js';
 import { DaemonProcess, killAllDaemons } from '../helpers/daemon-process.js';
 
@@ -84,6 +87,41 @@ describe('the apply stream', () => {
     // Each session's replies are exactly 1..50: every operation applied once.
     const values = results.map((r) => r.reply.value).sort((a, b) => a - b);
     expect(values.filter((v) => v === 50)).toHaveLength(20);
+  });
+});
+
+describe('the apply stream, on the wire', () => {
+  it('answers a batch of operations together, each with its own result or error', async () => {
+    const { sessionId } = await client.open('counter');
+    const proto = loadBatonProto();
+    const raw = new proto.baton.v1.SessionService(daemon.sessionAddress, credentials.createInsecure());
+    const call = raw.ApplyStream();
+    const messages: ApplyResults__Output[] = [];
+    const op = (json: string) => ({ data: Buffer.from(json), contentType: 'application/json' });
+    const requests = [
+      ...Array.from({ length: 100 }, (_, i) => ({ sessionId, opId: `batch-${i}`, op: op('{"type":"add"}'), correlationId: i + 1 })),
+      { sessionId: 'no-such-session', opId: 'missing', op: op('{"type":"add"}'), correlationId: 101 },
+      { sessionId, opId: 'bad', op: op('{"type":"reject"}'), correlationId: 102 },
+    ];
+    const answered = new Promise<void>((resolve, reject) => {
+      call.on('data', (results: ApplyResults__Output) => {
+        messages.push(results);
+        if (messages.flatMap((m) => m.responses).length === requests.length) resolve();
+      });
+      call.on('error', reject);
+    });
+    call.write({ requests });
+    await answered;
+    call.end();
+    raw.close();
+    // Answers ready together leave together: far fewer messages than operations.
+    expect(messages.length).toBeLessThan(10);
+    const byId = new Map(messages.flatMap((m) => m.responses).map((r) => [r.correlationId, r]));
+    expect([...byId.keys()].sort((a, b) => a - b)).toEqual(requests.map((r) => r.correlationId));
+    expect(byId.get(100)?.version).toBe(100);
+    expect(byId.get(101)?.error?.code).toBe('ERR_SESSION_NOT_FOUND');
+    expect(byId.get(102)?.error?.code).toBe('ERR_OPERATION_REJECTED');
+    expect((await client.get<{ value: number }>(sessionId)).state.value).toBe(100);
   });
 });
 

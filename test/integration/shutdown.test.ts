@@ -2,6 +2,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatonClient, RemoteError } from '../../src/index.js';
 import type { ApplyResponse__Output } from '../../src/generated/baton/v1/ApplyResponse.js';
+import type { ApplyResults__Output } from '../../src/generated/baton/v1/ApplyResults.js';
 import { loadBatonProto } from '../../src/rpc/proto-loader.js';
 import { DaemonProcess, killAllDaemons } from '../helpers/daemon-process.js';
 
@@ -78,12 +79,14 @@ describe('SIGTERM under load', () => {
     let halfClosed = false;
     let signalled = false;
     const ended = new Promise<void>((resolve, reject) => {
-      call.on('data', (res: ApplyResponse__Output) => {
-        expect(answers.has(res.correlationId)).toBe(false);
-        answers.set(res.correlationId, res);
-        if (res.error?.code === 'ERR_NODE_STOPPING' && !halfClosed) {
-          halfClosed = true;
-          call.end();
+      call.on('data', (results: ApplyResults__Output) => {
+        for (const res of results.responses) {
+          expect(answers.has(res.correlationId)).toBe(false);
+          answers.set(res.correlationId, res);
+          if (res.error?.code === 'ERR_NODE_STOPPING' && !halfClosed) {
+            halfClosed = true;
+            call.end();
+          }
         }
       });
       call.on('end', resolve);
@@ -93,10 +96,12 @@ describe('SIGTERM under load', () => {
     const pump = async (): Promise<void> => {
       while (!halfClosed) {
         // At most 500 unanswered at a time, like a client with a window.
+        const requests = [];
         for (let i = 0; i < 50 && !halfClosed && sent - answers.size < 500; i++) {
           sent += 1;
-          call.write({ sessionId, opId: `raw-${sent}`, op, correlationId: sent });
+          requests.push({ sessionId, opId: `raw-${sent}`, op, correlationId: sent });
         }
+        if (requests.length > 0) call.write({ requests });
         await new Promise((r) => setImmediate(r));
         if (answers.size >= 2_000 && !signalled) {
           signalled = true;
