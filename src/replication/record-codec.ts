@@ -3,7 +3,7 @@ import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
 import { EMPTY_BYTES, ownedBytes } from '../sessions/owned-bytes.js';
-import type { DedupeEntry, SessionRecord } from '../sessions/session-record.js';
+import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
  * Conversions between the in-memory SessionRecord and its wire form
@@ -19,9 +19,8 @@ export interface WireOptions {
 
 /**
  * The wire form of a record. Runs for every change of an owned session, so
- * it shares what it can: timer arrays are replaced, never changed in place,
- * and entries have the wire shapes already; only the dedupe window, which
- * grows in place, is copied (shallowly) when shipped whole.
+ * it copies nothing: timer arrays and dedupe windows are replaced, never
+ * changed in place, and their entries have the wire shapes already.
  */
 export function toWire(record: SessionRecord, options: WireOptions = {}): WireRecord {
   return {
@@ -32,8 +31,9 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
     state: record.state,
-    timers: record.timers,
-    dedupe: options.dedupeDelta ?? record.dedupe.slice(),
+    // Both arrays are replaced on change, never changed in place: shared as they are.
+    timers: record.timers as TimerEntry[],
+    dedupe: (options.dedupeDelta ?? record.dedupe) as DedupeEntry[],
     dedupeComplete: options.dedupeDelta === undefined,
     deleted: options.deleted === true,
     offset: options.offset ?? 0,

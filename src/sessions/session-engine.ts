@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { findDedupe, rememberOperation } from './session-record.js';
+import { findDedupe, NO_OPERATIONS, NO_TIMERS, rememberOperation } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
 import { TimerQueue } from './timer-queue.js';
@@ -191,8 +191,9 @@ class OperationContext implements ApplyContext, InitContext {
   }
 
   /** The timers after this operation, ordered by id (the initial array when untouched). */
-  sortedTimers(): TimerEntry[] {
-    if (this.changed === undefined) return this.initial as TimerEntry[];
+  sortedTimers(): readonly TimerEntry[] {
+    if (this.changed === undefined) return this.initial;
+    if (this.changed.size === 0) return NO_TIMERS;
     return [...this.changed.values()].sort((a, b) => (a.timerId < b.timerId ? -1 : a.timerId > b.timerId ? 1 : 0));
   }
 }
@@ -406,7 +407,7 @@ export class SessionEngine {
     const params = command.params.data.length === 0 ? undefined : this.decode('params', command.params, loaded);
     const sessionId = command.sessionId === '' ? randomUUID() : command.sessionId;
     const nowMs = this.now();
-    const ctx = new OperationContext(sessionId, 0, nowMs, undefined, [], loaded, this.options);
+    const ctx = new OperationContext(sessionId, 0, nowMs, undefined, NO_TIMERS, loaded, this.options);
     let state: unknown;
     try {
       state = loaded.handler.init(params, ctx);
@@ -426,7 +427,7 @@ export class SessionEngine {
       epoch: this.epoch,
       state: stateBytes,
       timers: ctx.sortedTimers(),
-      dedupe: command.opId === '' ? [] : [{ opId: command.opId, version: 0, reply: EMPTY_BYTES }],
+      dedupe: command.opId === '' ? NO_OPERATIONS : [{ opId: command.opId, version: 0, reply: EMPTY_BYTES }],
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     };
@@ -519,7 +520,7 @@ export class SessionEngine {
    * operation, or a timer consumed by a failed firing): timers, epoch,
    * version, dedupe window, then the event watchers and replication see.
    */
-  private commit(record: SessionRecord, timers: TimerEntry[], nowMs: number, opId: string, reply: Buffer, timerId: string | undefined): void {
+  private commit(record: SessionRecord, timers: readonly TimerEntry[], nowMs: number, opId: string, reply: Buffer, timerId: string | undefined): void {
     this.rescheduleTimers(record.sessionId, record.timers, timers);
     record.timers = timers;
     record.epoch = this.epoch;

@@ -33,10 +33,14 @@ export interface SessionRecord {
   /** Owner's cluster epoch when it last wrote the record (0 until clustering). */
   epoch: number;
   state: Buffer;
-  /** Pending timers, ordered by timer id. */
-  timers: TimerEntry[];
-  /** Most recent operations, oldest first, at most the node's dedupe window. */
-  dedupe: DedupeEntry[];
+  /** Pending timers, ordered by timer id. Replaced on change, never changed in place. */
+  timers: readonly TimerEntry[];
+  /**
+   * Most recent operations, oldest first, at most the node's dedupe window.
+   * Replaced on change, never changed in place, so a copy handed to
+   * replication or a snapshot stays as it was.
+   */
+  dedupe: readonly DedupeEntry[];
   readonly createdAtMs: number;
   updatedAtMs: number;
 }
@@ -50,8 +54,24 @@ export function findDedupe(record: SessionRecord, opId: string): DedupeEntry | u
   return undefined;
 }
 
-/** Remembers an operation, dropping the oldest beyond `window` entries. */
+/**
+ * Shared empty arrays for records without timers or remembered operations:
+ * an empty array of its own costs every such session about 32 bytes.
+ */
+export const NO_TIMERS: readonly TimerEntry[] = Object.freeze([]);
+export const NO_OPERATIONS: readonly DedupeEntry[] = Object.freeze([]);
+
+/**
+ * Remembers an operation, dropping the oldest beyond `window` entries. The
+ * window is rebuilt at its exact length: growing it in place would reserve
+ * room for 17 entries on the first push (V8's growth step), about 140 bytes
+ * a session for a window that mostly holds one or two.
+ */
 export function rememberOperation(record: SessionRecord, entry: DedupeEntry, window: number): void {
-  record.dedupe.push(entry);
-  if (record.dedupe.length > window) record.dedupe.splice(0, record.dedupe.length - window);
+  const old = record.dedupe;
+  const keep = Math.min(old.length, window - 1);
+  const next = new Array<DedupeEntry>(keep + 1);
+  for (let i = 0; i < keep; i++) next[i] = old[old.length - keep + i] as DedupeEntry;
+  next[keep] = entry;
+  record.dedupe = next;
 }

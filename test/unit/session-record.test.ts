@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { findDedupe, NO_OPERATIONS, NO_TIMERS, rememberOperation } from '../../src/sessions/session-record.js';
+import type { SessionRecord } from '../../src/sessions/session-record.js';
+import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
+
+function record(): SessionRecord {
+  return {
+    sessionId: 's',
+    sessionType: 'counter',
+    version: 0,
+    schemaVersion: 1,
+    owner: 'a',
+    epoch: 1,
+    state: EMPTY_BYTES,
+    timers: NO_TIMERS,
+    dedupe: NO_OPERATIONS,
+    createdAtMs: 0,
+    updatedAtMs: 0,
+  };
+}
+
+const entry = (n: number) => ({ opId: `op-${n}`, version: n, reply: EMPTY_BYTES });
+
+describe('the dedupe window', () => {
+  it('keeps the newest `window` operations, oldest first', () => {
+    const r = record();
+    for (let n = 1; n <= 6; n++) rememberOperation(r, entry(n), 4);
+    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-3', 'op-4', 'op-5', 'op-6']);
+    expect(findDedupe(r, 'op-6')?.version).toBe(6);
+    expect(findDedupe(r, 'op-2')).toBeUndefined();
+  });
+
+  it('replaces the array instead of changing it, so a copy handed out stays as it was', () => {
+    const r = record();
+    rememberOperation(r, entry(1), 2);
+    const shipped = r.dedupe;
+    rememberOperation(r, entry(2), 2);
+    rememberOperation(r, entry(3), 2);
+    expect(shipped.map((d) => d.opId)).toEqual(['op-1']);
+    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-2', 'op-3']);
+    expect(NO_OPERATIONS).toHaveLength(0);
+  });
+
+  it('with a window of one keeps only the last operation', () => {
+    const r = record();
+    rememberOperation(r, entry(1), 1);
+    rememberOperation(r, entry(2), 1);
+    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-2']);
+  });
+});
