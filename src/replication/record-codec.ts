@@ -2,7 +2,8 @@ import protobuf from 'protobufjs';
 import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
-import { EMPTY_BYTES, ownedBytes } from '../sessions/owned-bytes.js';
+import { EMPTY_BYTES, ownedBytes, ownedSlice, ownedSlices } from '../sessions/owned-bytes.js';
+import { NO_OPERATIONS, NO_TIMERS } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
@@ -92,45 +93,364 @@ export function encodeRecord(record: SessionRecord): Buffer {
   return Buffer.from(t.encode(t.fromObject(toWire(record))).finish());
 }
 
-/** A protobufjs 64-bit field: a number, or a Long when the value needs it. */
-type Int64 = number | { toNumber(): number };
-const num = (v: Int64 | undefined | null): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
+/** Wire types of the protobuf encoding. */
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
 
-interface DecodedRecord {
-  sessionId: string;
-  sessionType: string;
-  version: Int64;
-  owner: string;
-  epoch: Int64;
-  schemaVersion: number;
-  state: Uint8Array;
-  timers: { timerId: string; deadlineMs: Int64; payload: Uint8Array }[];
-  dedupe: { opId: string; version: Int64; reply: Uint8Array }[];
-  createdAtMs: Int64;
-  updatedAtMs: Int64;
+const TWO_POW_32 = 4_294_967_296;
+
+/**
+ * Reads the protobuf wire format from one buffer. Every read is bounds
+ * checked against `end`: bytes that are not a message throw, they are never
+ * read past.
+ */
+class WireReader {
+  buf: Buffer = EMPTY_BYTES;
+  pos = 0;
+  end = 0;
+
+  /** Starts reading `buf` from its first byte. */
+  reset(buf: Buffer): void {
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+  }
+
+  fail(what: string): Error {
+    return new Error(`not a baton.v1.SessionRecord: ${what} at byte ${this.pos}`);
+  }
+
+  /** A varint of at most 32 bits (tags, lengths, uint32 fields). */
+  uint32(): number {
+    const { buf, end } = this;
+    let pos = this.pos;
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= end) throw this.fail('truncated varint');
+      const b = buf[pos++] as number;
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    // A longer varint is a 64-bit value; only its low 32 bits count.
+    for (let i = 0; i < 5; i++) {
+      if (pos >= end) throw this.fail('truncated varint');
+      if ((buf[pos++] as number) < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    throw this.fail('varint longer than 10 bytes');
+  }
+
+  /**
+   * A 64-bit varint as a number, as protobufjs converts it (exact up to
+   * 2^53). `signed`: int64, whose negative values are ten bytes long.
+   */
+  int64(signed: boolean): number {
+    const { buf, end } = this;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) throw this.fail('truncated varint');
+      const b = buf[pos++] as number;
+      if (i < 4) lo |= (b & 0x7f) << (7 * i);
+      else if (i === 4) {
+        lo |= (b & 0x7f) << 28;
+        hi = (b & 0x7f) >> 4;
+      } else hi |= (b & 0x7f) << (7 * i - 32);
+      if (b < 0x80) {
+        this.pos = pos;
+        if (signed && hi < 0) {
+          // Two's complement: -(~value + 1).
+          const negLo = (~lo + 1) >>> 0;
+          let negHi = ~hi >>> 0;
+          if (negLo === 0) negHi = (negHi + 1) >>> 0;
+          return -(negLo + negHi * TWO_POW_32);
+        }
+        return (lo >>> 0) + (hi >>> 0) * TWO_POW_32;
+      }
+    }
+    throw this.fail('varint longer than 10 bytes');
+  }
+
+  /** Reads a length prefix; returns where the length-delimited value ends. */
+  delimitedEnd(): number {
+    const length = this.uint32();
+    const end = this.pos + length;
+    if (end > this.end) throw this.fail(`length ${length} runs past the end`);
+    return end;
+  }
+
+  /** Skips a length-delimited value; returns where it starts (it ends at `pos`). */
+  skipDelimited(): number {
+    const end = this.delimitedEnd();
+    const start = this.pos;
+    this.pos = end;
+    return start;
+  }
+
+  /** Enters an embedded message: reads stop at its end until `leave(outer)`; returns the outer end. */
+  enter(): number {
+    const outer = this.end;
+    this.end = this.delimitedEnd();
+    return outer;
+  }
+
+  leave(outer: number): void {
+    this.end = outer;
+  }
+
+  string(): string {
+    const end = this.delimitedEnd();
+    const text = end === this.pos ? '' : this.buf.toString('utf8', this.pos, end);
+    this.pos = end;
+    return text;
+  }
+
+  /** Skips a field this decoder does not keep. */
+  skip(wireType: number): void {
+    if (wireType === VARINT) this.int64(false);
+    else if (wireType === LENGTH_DELIMITED) this.skipDelimited();
+    else if (wireType === FIXED64 || wireType === FIXED32) {
+      const end = this.pos + (wireType === FIXED64 ? 8 : 4);
+      if (end > this.end) throw this.fail('truncated fixed-width field');
+      this.pos = end;
+    } else throw this.fail(`wire type ${wireType}`);
+  }
+
+  expect(wireType: number, actual: number, field: string): void {
+    if (actual !== wireType) throw this.fail(`wire type ${actual} for ${field}`);
+  }
 }
 
 /**
- * Decodes a snapshot record; throws on bytes that are not one. Reads the
- * decoded message directly (no toObject pass): this runs once per session
- * when a node bootstraps.
+ * Strings that repeat across every record of a snapshot (session types,
+ * owner node ids): one string each instead of one per record, found by
+ * comparing bytes, not by decoding them.
+ */
+class RepeatedStrings {
+  private readonly bytes: Buffer[] = [];
+  private readonly strings: string[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  read(reader: WireReader): string {
+    const end = reader.delimitedEnd();
+    const { buf, pos } = reader;
+    const length = end - pos;
+    reader.pos = end;
+    search: for (let i = 0; i < this.bytes.length; i++) {
+      const known = this.bytes[i] as Buffer;
+      if (known.length !== length) continue;
+      for (let j = 0; j < length; j++) if (known[j] !== buf[pos + j]) continue search;
+      return this.strings[i] as string;
+    }
+    const text = buf.toString('utf8', pos, end);
+    if (this.bytes.length < this.capacity) {
+      this.bytes.push(ownedSlice(buf, pos, end));
+      this.strings.push(text);
+    }
+    return text;
+  }
+}
+
+const sessionTypes = new RepeatedStrings(64);
+const owners = new RepeatedStrings(8);
+/** decodeRecord's reader: decoding is synchronous, one record at a time. */
+const reader = new WireReader();
+
+function readTimer(reader: WireReader): TimerEntry {
+  const outer = reader.enter();
+  let timerId = '';
+  let deadlineMs = 0;
+  let payload = EMPTY_BYTES;
+  while (reader.pos < reader.end) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        reader.expect(LENGTH_DELIMITED, wireType, 'timer_id');
+        timerId = reader.string();
+        break;
+      case 2:
+        reader.expect(VARINT, wireType, 'deadline_ms');
+        deadlineMs = reader.int64(true);
+        break;
+      case 3: {
+        reader.expect(LENGTH_DELIMITED, wireType, 'payload');
+        const start = reader.skipDelimited();
+        payload = reader.pos === start ? EMPTY_BYTES : ownedSlice(reader.buf, start, reader.pos);
+        break;
+      }
+      default:
+        reader.skip(wireType);
+    }
+  }
+  reader.leave(outer);
+  return { timerId, deadlineMs, payload };
+}
+
+/**
+ * The timers and dedupe entries of the record being decoded. Dedupe entries
+ * are kept field by field and built once all are read, so that their replies
+ * share one allocation; both arrays are then copied at their exact length.
+ */
+const scratch = { opIds: [] as string[], versions: [] as number[], replies: [] as number[], timers: [] as TimerEntry[] };
+
+/** Reads one DedupeRecord into `scratch`. */
+function readDedupe(reader: WireReader): void {
+  const outer = reader.enter();
+  let opId = '';
+  let version = 0;
+  let replyStart = 0;
+  let replyEnd = 0;
+  while (reader.pos < reader.end) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        reader.expect(LENGTH_DELIMITED, wireType, 'op_id');
+        opId = reader.string();
+        break;
+      case 2:
+        reader.expect(VARINT, wireType, 'version');
+        version = reader.int64(false);
+        break;
+      case 3:
+        reader.expect(LENGTH_DELIMITED, wireType, 'reply');
+        replyStart = reader.skipDelimited();
+        replyEnd = reader.pos;
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  reader.leave(outer);
+  scratch.opIds.push(opId);
+  scratch.versions.push(version);
+  scratch.replies.push(replyStart, replyEnd);
+}
+
+/**
+ * Decodes a snapshot record; throws on bytes that are not one. This runs
+ * once per session when a node bootstraps, so it reads the wire format
+ * directly instead of through protobufjs: 64-bit fields become numbers
+ * without Long objects, session types and owners are shared strings, and
+ * the bytes the record keeps are copied once out of `bytes` (usually a
+ * slice of a large Redis reply): the state into a buffer of its own, the
+ * dedupe replies together into one (see ownedSlices).
  */
 export function decodeRecord(bytes: Uint8Array): SessionRecord {
-  const m = type().decode(bytes) as unknown as DecodedRecord;
-  if (m.sessionId === '' || m.sessionType === '' || m.owner === '') {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return readRecord(buf);
+  } finally {
+    // Hold nothing of this record between calls.
+    reader.reset(EMPTY_BYTES);
+    scratch.opIds.length = 0;
+    scratch.versions.length = 0;
+    scratch.replies.length = 0;
+    scratch.timers.length = 0;
+  }
+}
+
+function readRecord(buf: Buffer): SessionRecord {
+  reader.reset(buf);
+  let sessionId = '';
+  let sessionType = '';
+  let owner = '';
+  let version = 0;
+  let epoch = 0;
+  let schemaVersion = 0;
+  let stateStart = 0;
+  let stateEnd = 0;
+  let createdAtMs = 0;
+  let updatedAtMs = 0;
+  const { opIds, versions, replies, timers } = scratch;
+  while (reader.pos < reader.end) {
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 0:
+        throw reader.fail('field number 0');
+      case 1:
+        reader.expect(LENGTH_DELIMITED, wireType, 'session_id');
+        sessionId = reader.string();
+        break;
+      case 2:
+        reader.expect(LENGTH_DELIMITED, wireType, 'session_type');
+        sessionType = sessionTypes.read(reader);
+        break;
+      case 3:
+        reader.expect(VARINT, wireType, 'version');
+        version = reader.int64(false);
+        break;
+      case 4:
+        reader.expect(LENGTH_DELIMITED, wireType, 'owner');
+        owner = owners.read(reader);
+        break;
+      case 5:
+        reader.expect(VARINT, wireType, 'epoch');
+        epoch = reader.int64(false);
+        break;
+      case 6:
+        reader.expect(VARINT, wireType, 'schema_version');
+        schemaVersion = reader.uint32();
+        break;
+      case 7:
+        reader.expect(LENGTH_DELIMITED, wireType, 'state');
+        stateStart = reader.skipDelimited();
+        stateEnd = reader.pos;
+        break;
+      case 8:
+        reader.expect(LENGTH_DELIMITED, wireType, 'timers');
+        timers.push(readTimer(reader));
+        break;
+      case 9:
+        reader.expect(LENGTH_DELIMITED, wireType, 'dedupe');
+        readDedupe(reader);
+        break;
+      case 13:
+        reader.expect(VARINT, wireType, 'created_at_ms');
+        createdAtMs = reader.int64(true);
+        break;
+      case 14:
+        reader.expect(VARINT, wireType, 'updated_at_ms');
+        updatedAtMs = reader.int64(true);
+        break;
+      default:
+        // dedupe_complete, deleted and offset (replication only), and
+        // fields a later release added: skipped, as protobuf decoders do.
+        reader.skip(wireType);
+    }
+  }
+  if (sessionId === '' || sessionType === '' || owner === '') {
     throw new Error('record lacks a session id, type or owner');
   }
+  let dedupe = NO_OPERATIONS;
+  if (opIds.length > 0) {
+    const kept = ownedSlices(buf, replies);
+    const entries = new Array<DedupeEntry>(opIds.length);
+    for (let i = 0; i < opIds.length; i++) entries[i] = { opId: opIds[i] as string, version: versions[i] as number, reply: kept[i] as Buffer };
+    dedupe = entries;
+  }
   return {
-    sessionId: m.sessionId,
-    sessionType: m.sessionType,
-    version: num(m.version),
-    schemaVersion: m.schemaVersion,
-    owner: m.owner,
-    epoch: num(m.epoch),
-    state: ownedBytes(m.state),
-    timers: m.timers.map((t) => ({ timerId: t.timerId, deadlineMs: num(t.deadlineMs), payload: ownedBytes(t.payload) })),
-    dedupe: m.dedupe.map((d) => ({ opId: d.opId, version: num(d.version), reply: d.reply.length === 0 ? EMPTY_BYTES : ownedBytes(d.reply) })),
-    createdAtMs: num(m.createdAtMs),
-    updatedAtMs: num(m.updatedAtMs),
+    sessionId,
+    sessionType,
+    version,
+    schemaVersion,
+    owner,
+    epoch,
+    state: stateEnd === stateStart ? EMPTY_BYTES : ownedSlice(buf, stateStart, stateEnd),
+    timers: timers.length === 0 ? NO_TIMERS : timers.slice(),
+    dedupe,
+    createdAtMs,
+    updatedAtMs,
   };
 }

@@ -1,0 +1,195 @@
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import { decodeRecord, encodeRecord } from '../../src/replication/record-codec.js';
+import { PROTO_DIR } from '../../src/rpc/proto-loader.js';
+import { EMPTY_BYTES, ownedSlices } from '../../src/sessions/owned-bytes.js';
+import { NO_OPERATIONS, NO_TIMERS } from '../../src/sessions/session-record.js';
+import type { SessionRecord } from '../../src/sessions/session-record.js';
+
+function loadRecordType(): protobuf.Type {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_DIR}${target}`);
+  root.loadSync('baton/v1/peer.proto', { keepCase: false });
+  return root.lookupType('baton.v1.SessionRecord');
+}
+
+const recordType = loadRecordType();
+
+function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    sessionId: 'sess-1',
+    sessionType: 'counter',
+    version: 7,
+    schemaVersion: 3,
+    owner: 'node-a',
+    epoch: 2,
+    state: Buffer.from('{"value":7}'),
+    timers: [
+      { timerId: 't-1', deadlineMs: 1_763_770_000_123, payload: Buffer.from('{"type":"tick"}') },
+      { timerId: 't-2', deadlineMs: 5, payload: EMPTY_BYTES },
+    ],
+    dedupe: [
+      { opId: 'client:1', version: 6, reply: EMPTY_BYTES },
+      { opId: 'client:2', version: 7, reply: Buffer.from('{"value":7}') },
+      { opId: 'client:3', version: 7, reply: Buffer.from('ok') },
+    ],
+    createdAtMs: 1_763_770_000_000,
+    updatedAtMs: 1_763_770_000_456,
+    ...overrides,
+  };
+}
+
+/** A record as plain data, for comparisons that ignore how buffers are allocated. */
+function plain(r: SessionRecord): unknown {
+  return {
+    ...r,
+    state: Buffer.from(r.state).toString('hex'),
+    timers: r.timers.map((t) => ({ ...t, payload: Buffer.from(t.payload).toString('hex') })),
+    dedupe: r.dedupe.map((d) => ({ ...d, reply: Buffer.from(d.reply).toString('hex') })),
+  };
+}
+
+/** Encodes a wire message with protobufjs, so the decoder is checked against another implementation. */
+function encodeWire(message: Record<string, unknown>): Buffer {
+  return Buffer.from(recordType.encode(recordType.fromObject(message)).finish());
+}
+
+describe('decodeRecord', () => {
+  it('reads back every field encodeRecord writes', () => {
+    const original = record();
+    expect(plain(decodeRecord(encodeRecord(original)))).toEqual(plain(original));
+  });
+
+  it('handles every field of baton.v1.SessionRecord (a field added to the proto must be added to the decoder)', () => {
+    // Kept: read into the record. Skipped: replication-only fields.
+    const kept = ['sessionId', 'sessionType', 'version', 'owner', 'epoch', 'schemaVersion', 'state', 'timers', 'dedupe', 'createdAtMs', 'updatedAtMs'];
+    const skipped = ['dedupeComplete', 'deleted', 'offset'];
+    expect(Object.keys(recordType.fields).sort()).toEqual([...kept, ...skipped].sort());
+    expect(Object.keys(recordType.lookupType('baton.v1.TimerRecord').fields).sort()).toEqual(['deadlineMs', 'payload', 'timerId']);
+    expect(Object.keys(recordType.lookupType('baton.v1.DedupeRecord').fields).sort()).toEqual(['opId', 'reply', 'version']);
+  });
+
+  it('converts 64-bit fields to numbers as protobufjs does, negative and above 2^32 included', () => {
+    const original = record({
+      version: 2 ** 40 + 3,
+      epoch: Number.MAX_SAFE_INTEGER,
+      createdAtMs: -1,
+      updatedAtMs: -(2 ** 40) - 5,
+      timers: [{ timerId: 't', deadlineMs: -(2 ** 33), payload: EMPTY_BYTES }],
+      dedupe: [{ opId: 'o', version: 2 ** 35, reply: EMPTY_BYTES }],
+    });
+    expect(plain(decodeRecord(encodeRecord(original)))).toEqual(plain(original));
+  });
+
+  it('reads a record without timers or dedupe entries into the shared empty arrays', () => {
+    const decoded = decodeRecord(encodeRecord(record({ timers: NO_TIMERS, dedupe: NO_OPERATIONS, state: EMPTY_BYTES })));
+    expect(decoded.timers).toBe(NO_TIMERS);
+    expect(decoded.dedupe).toBe(NO_OPERATIONS);
+    expect(decoded.state.length).toBe(0);
+  });
+
+  it('decodes non-ASCII strings as UTF-8', () => {
+    const original = record({ sessionId: 'sessión-✓', owner: 'nœud-a', dedupe: [{ opId: 'opé', version: 1, reply: EMPTY_BYTES }] });
+    expect(plain(decodeRecord(encodeRecord(original)))).toEqual(plain(original));
+  });
+
+  it('skips replication-only fields and fields it does not know, of every wire type', () => {
+    const wire = encodeWire({ ...record(), dedupeComplete: true, deleted: true, offset: 99 });
+    const unknown = (field: number, wireType: number, ...value: number[]): Buffer => Buffer.from([((field << 3) | wireType) & 0x7f | 0x80, field >> 4, ...value]);
+    const withUnknown = Buffer.concat([
+      unknown(20, 0, 0x96, 0x01),
+      wire,
+      unknown(21, 1, 1, 2, 3, 4, 5, 6, 7, 8),
+      unknown(22, 2, 3, 0x61, 0x62, 0x63),
+      unknown(23, 5, 1, 2, 3, 4),
+    ]);
+    expect(plain(decodeRecord(withUnknown))).toEqual(plain(record()));
+  });
+
+  it('accepts fields in any order, the last value of a repeated scalar winning', () => {
+    const a = encodeWire({ version: 1, state: Buffer.from('old'), dedupe: [{ opId: 'x', version: 1 }] });
+    const b = encodeWire({ sessionId: 's', sessionType: 'counter', owner: 'n', version: 5, state: Buffer.from('new'), dedupe: [{ opId: 'y', version: 5 }] });
+    const decoded = decodeRecord(Buffer.concat([a, b]));
+    expect(decoded.version).toBe(5);
+    expect(decoded.state.toString()).toBe('new');
+    expect(decoded.dedupe.map((d) => d.opId)).toEqual(['x', 'y']);
+  });
+
+  it('gives the record buffers of its own, not views of the bytes it was decoded from', () => {
+    const encoded = encodeRecord(record());
+    const inReply = Buffer.concat([Buffer.alloc(100, 0xaa), encoded, Buffer.alloc(100, 0xbb)]).subarray(100, 100 + encoded.length);
+    const decoded = decodeRecord(inReply);
+    expect(decoded.state.buffer).not.toBe(inReply.buffer);
+    expect(decoded.state.byteLength).toBe(decoded.state.buffer.byteLength);
+    for (const t of decoded.timers) expect(t.payload.buffer).not.toBe(inReply.buffer);
+    // The replies share one block, which holds nothing else.
+    const replies = decoded.dedupe.filter((d) => d.reply.length > 0).map((d) => d.reply);
+    expect(replies[0]?.buffer).toBe(replies[1]?.buffer);
+    expect(replies[0]?.buffer.byteLength).toBe(replies.reduce((n, r) => n + r.length, 0));
+    expect(replies[0]?.buffer).not.toBe(inReply.buffer);
+    inReply.fill(0);
+    expect(plain(decoded)).toEqual(plain(record()));
+  });
+
+  it('shares the strings of session types and owners between records', () => {
+    const first = decodeRecord(encodeRecord(record({ sessionId: 'one' })));
+    const second = decodeRecord(encodeRecord(record({ sessionId: 'two' })));
+    expect(second.sessionType).toBe(first.sessionType);
+    expect(second.owner).toBe(first.owner);
+    expect(decodeRecord(encodeRecord(record({ owner: 'node-b' }))).owner).toBe('node-b');
+  });
+
+  it('throws on bytes that are not a record', () => {
+    expect(() => decodeRecord(Buffer.from([0xff, 0x00, 0x13, 0x37]))).toThrow(/not a baton\.v1\.SessionRecord/);
+    expect(() => decodeRecord(Buffer.from('{"value":1}'))).toThrow();
+    expect(() => decodeRecord(Buffer.from([0x0a, 0x05, 0x61]))).toThrow(/runs past the end/);
+    expect(() => decodeRecord(Buffer.from([0x18, 0x80, 0x80]))).toThrow(/truncated varint/);
+    expect(() => decodeRecord(Buffer.from([0x18, ...Array<number>(11).fill(0xff)]))).toThrow(/longer than 10 bytes/);
+    // session_id (field 1) sent as a varint.
+    expect(() => decodeRecord(Buffer.from([0x08, 0x01]))).toThrow(/wire type 0 for session_id/);
+    expect(() => decodeRecord(Buffer.from([0x00, 0x01]))).toThrow(/field number 0/);
+  });
+
+  it('throws on a record cut anywhere inside a field', () => {
+    const encoded = encodeRecord(record());
+    const fieldEnds = new Set<number>();
+    // Where top-level fields end, a cut record is a valid, shorter message.
+    const reader = protobuf.Reader.create(encoded);
+    while (reader.pos < reader.len) {
+      reader.skipType(reader.uint32() & 7);
+      fieldEnds.add(reader.pos);
+    }
+    for (let cut = 1; cut < encoded.length; cut++) {
+      if (fieldEnds.has(cut)) continue;
+      expect(() => decodeRecord(encoded.subarray(0, cut)), `cut at ${cut}`).toThrow();
+    }
+  });
+
+  it('throws on a record without a session id, type or owner', () => {
+    expect(() => decodeRecord(encodeWire({ sessionType: 'counter', owner: 'a' }))).toThrow(/lacks a session id/);
+    expect(() => decodeRecord(EMPTY_BYTES)).toThrow(/lacks a session id/);
+  });
+
+  it('decodes the next record normally after one that threw', () => {
+    expect(() => decodeRecord(Buffer.from([0x4a, 0x02, 0x0a, 0x09]))).toThrow();
+    expect(plain(decodeRecord(encodeRecord(record())))).toEqual(plain(record()));
+  });
+});
+
+describe('ownedSlices', () => {
+  it('copies ranges into one block and gives a view of it per range', () => {
+    const source = Buffer.from('abcdefghij');
+    const [a, empty, b] = ownedSlices(source, [0, 3, 5, 5, 7, 10]);
+    expect([a?.toString(), empty?.length, b?.toString()]).toEqual(['abc', 0, 'hij']);
+    expect(empty).toBe(EMPTY_BYTES);
+    expect(a?.buffer).toBe(b?.buffer);
+    expect(a?.buffer.byteLength).toBe(6);
+    source.fill(0);
+    expect(a?.toString()).toBe('abc');
+  });
+
+  it('allocates nothing when every range is empty', () => {
+    expect(ownedSlices(Buffer.from('abc'), [1, 1])).toEqual([EMPTY_BYTES]);
+    expect(ownedSlices(Buffer.from('abc'), [])).toEqual([]);
+  });
+});
