@@ -24,6 +24,17 @@ export interface LoadedSnapshot {
   readonly corrupt: readonly string[];
 }
 
+/** Whether `bytes` is the decimal text of `n` (a `v` field), without making a string of either. */
+function isDecimal(bytes: Buffer, n: number): boolean {
+  let rest = n;
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const digit = (bytes[i] as number) - 48;
+    if (digit < 0 || digit > 9 || digit !== rest % 10) return false;
+    rest = Math.floor(rest / 10);
+  }
+  return rest === 0 && bytes.length > 0 && (bytes[0] !== 48 || bytes.length === 1);
+}
+
 /** A write the script refused. */
 export class SnapshotRefusedError extends Error {
   override readonly name = 'SnapshotRefusedError';
@@ -141,12 +152,18 @@ export class SnapshotStore {
 
   /**
    * Loads every record with pipelined HGETALLs, several chunks in flight.
-   * A record that cannot be decoded is logged, counted and skipped.
+   * A record that cannot be decoded, or that does not match its key and `v`
+   * field, is logged, counted and skipped.
    */
   async load(): Promise<LoadedSnapshot> {
     const [keys, watermarks, epoch] = await Promise.all([this.sessionKeys(), this.watermarks(), this.readEpoch()]);
     const records: SessionRecord[] = [];
     const corrupt: string[] = [];
+    const prefix = this.keys.sessionPrefix;
+    const skip = (key: string, err: unknown): void => {
+      corrupt.push(key);
+      if (corrupt.length <= 10) this.logger.error({ key, err }, 'corrupt snapshot record skipped');
+    };
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < keys.length) {
@@ -155,24 +172,26 @@ export class SnapshotStore {
         const pipeline = this.redis.pipeline();
         for (const key of chunk) pipeline.hgetallBuffer(key);
         const results = (await pipeline.exec()) ?? [];
-        results.forEach(([err, value], i) => {
-          const key = chunk[i] as string;
+        for (let i = 0; i < chunk.length; i++) {
+          const [err, value] = results[i] as [Error | null, Record<string, Buffer>];
           if (err) throw err;
-          const fields = value as Record<string, Buffer>;
-          if (fields.r === undefined) return; // deleted between SCAN and HGETALL
+          const key = chunk[i] as string;
+          const { r, v } = value;
+          if (r === undefined) continue; // deleted between SCAN and HGETALL
+          let record: SessionRecord;
           try {
-            const record = decodeRecord(fields.r);
-            if (this.keys.session(record.sessionId) !== key || String(record.version) !== fields.v?.toString()) {
-              throw new Error('record does not match its key or version field');
-            }
-            records.push(record);
+            record = decodeRecord(r);
           } catch (e) {
-            corrupt.push(key);
-            if (corrupt.length <= 10) {
-              this.logger.error({ key, err: e }, 'corrupt snapshot record skipped');
-            }
+            skip(key, e);
+            continue;
           }
-        });
+          const id = record.sessionId;
+          if (key.length !== prefix.length + id.length || !key.endsWith(id) || !key.startsWith(prefix) || v === undefined || !isDecimal(v, record.version)) {
+            skip(key, new Error('record does not match its key or version field'));
+            continue;
+          }
+          records.push(record);
+        }
       }
     };
     await Promise.all(Array.from({ length: LOAD_PARALLEL }, worker));
