@@ -141,7 +141,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private static changeRecord(event: EngineEvent): ReturnType<typeof toWire> {
     if (event.type === 'closed') return toWire(event.record, { deleted: true, dedupeDelta: [] });
     if (event.type === 'opened') return toWire(event.record);
-    return toWire(event.record, { dedupeDelta: event.record.dedupe.slice(-1) });
+    // The change's own dedupe entry, with the reply's bytes the event carries.
+    return toWire(event.record, { dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }] });
   }
 
   /**

@@ -2,8 +2,8 @@ import protobuf from 'protobufjs';
 import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
-import { EMPTY_BYTES, ownedBytes, ownedSlice, ownedSlices } from '../sessions/owned-bytes.js';
-import { NO_OPERATIONS, NO_TIMERS } from '../sessions/session-record.js';
+import { EMPTY_BYTES, ownedBytes, ownedSlice } from '../sessions/owned-bytes.js';
+import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
@@ -11,17 +11,36 @@ import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session
  * (baton.v1.SessionRecord), which is also what a Redis snapshot stores.
  */
 
+/** A dedupe entry in its wire shape: the reply as bytes. */
+export interface WireDedupe {
+  readonly opId: string;
+  readonly version: number;
+  readonly reply: Buffer;
+}
+
 export interface WireOptions {
   /** Ship only these dedupe entries (a delta) instead of the whole window. */
-  readonly dedupeDelta?: DedupeEntry[];
+  readonly dedupeDelta?: WireDedupe[];
   readonly deleted?: boolean;
   readonly offset?: number;
 }
 
+/** A window's entries with their replies as bytes, for the wire. */
+function wireWindow(window: readonly DedupeEntry[]): WireDedupe[] {
+  const out = new Array<WireDedupe>(window.length);
+  for (let i = 0; i < window.length; i++) {
+    const d = window[i] as DedupeEntry;
+    out[i] = { opId: d.opId, version: d.version, reply: fromByteString(d.reply) };
+  }
+  return out;
+}
+
 /**
  * The wire form of a record. Runs for every change of an owned session, so
- * it copies nothing: timer arrays and dedupe windows are replaced, never
- * changed in place, and their entries have the wire shapes already.
+ * it copies what it must only: timer arrays are replaced, never changed in
+ * place, and shared as they are; a change ships its dedupe delta in wire
+ * shape already (the caller has the reply's bytes), and only a whole
+ * window has its replies turned back into bytes.
  */
 export function toWire(record: SessionRecord, options: WireOptions = {}): WireRecord {
   return {
@@ -32,9 +51,8 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
     state: record.state,
-    // Both arrays are replaced on change, never changed in place: shared as they are.
     timers: record.timers as TimerEntry[],
-    dedupe: (options.dedupeDelta ?? record.dedupe) as DedupeEntry[],
+    dedupe: options.dedupeDelta ?? wireWindow(record.dedupe),
     dedupeComplete: options.dedupeDelta === undefined,
     deleted: options.deleted === true,
     offset: options.offset ?? 0,
@@ -55,7 +73,8 @@ export function fromWire(wire: WireRecordOutput): SessionRecord {
     // Wire buffers are slices of whole received messages: copy what we keep.
     state: ownedBytes(wire.state),
     timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: ownedBytes(t.payload) })),
-    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: d.reply.length === 0 ? EMPTY_BYTES : ownedBytes(d.reply) })),
+    // A byte string copies the reply out of the message, and never pins it.
+    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: toByteString(d.reply) })),
     createdAtMs: wire.createdAtMs,
     updatedAtMs: wire.updatedAtMs,
   };
@@ -297,9 +316,9 @@ function readTimer(reader: WireReader): TimerEntry {
 }
 
 /**
- * The timers and dedupe entries of the record being decoded. Dedupe entries
- * are kept field by field and built once all are read, so that their replies
- * share one allocation; both arrays are then copied at their exact length.
+ * The timers and dedupe entries of the record being decoded, kept field by
+ * field and built once all are read; both arrays are then copied at their
+ * exact length.
  */
 const scratch = { opIds: [] as string[], versions: [] as number[], replies: [] as number[], timers: [] as TimerEntry[] };
 
@@ -344,7 +363,7 @@ function readDedupe(reader: WireReader): void {
  * without Long objects, session types and owners are shared strings, and
  * the bytes the record keeps are copied once out of `bytes` (usually a
  * slice of a large Redis reply): the state into a buffer of its own, the
- * dedupe replies together into one (see ownedSlices).
+ * dedupe replies into byte strings (see DedupeEntry).
  */
 export function decodeRecord(bytes: Uint8Array): SessionRecord {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -435,9 +454,12 @@ function readRecord(buf: Buffer): SessionRecord {
   }
   let dedupe = NO_OPERATIONS;
   if (opIds.length > 0) {
-    const kept = ownedSlices(buf, replies);
     const entries = new Array<DedupeEntry>(opIds.length);
-    for (let i = 0; i < opIds.length; i++) entries[i] = { opId: opIds[i] as string, version: versions[i] as number, reply: kept[i] as Buffer };
+    for (let i = 0; i < opIds.length; i++) {
+      const start = replies[2 * i] as number;
+      const end = replies[2 * i + 1] as number;
+      entries[i] = { opId: opIds[i] as string, version: versions[i] as number, reply: end === start ? '' : buf.toString('latin1', start, end) };
+    }
     dedupe = entries;
   }
   return {

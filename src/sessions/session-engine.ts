@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { findDedupe, NO_OPERATIONS, NO_TIMERS, rememberOperation } from './session-record.js';
+import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
 import { TimerQueue } from './timer-queue.js';
@@ -427,7 +427,7 @@ export class SessionEngine {
       epoch: this.epoch,
       state: stateBytes,
       timers: ctx.sortedTimers(),
-      dedupe: command.opId === '' ? NO_OPERATIONS : [{ opId: command.opId, version: 0, reply: EMPTY_BYTES }],
+      dedupe: command.opId === '' ? NO_OPERATIONS : [{ opId: command.opId, version: 0, reply: '' }],
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     };
@@ -446,7 +446,7 @@ export class SessionEngine {
       const loaded = this.registry.get(record.sessionType);
       const seen = findDedupe(record, command.opId);
       if (seen !== undefined) {
-        return { version: seen.version, reply: seen.reply, contentType: loaded.codec.contentType, deduplicated: true };
+        return { version: seen.version, reply: fromByteString(seen.reply), contentType: loaded.codec.contentType, deduplicated: true };
       }
       this.checkPayload('operation', command.op, loaded);
       const op = this.decode('operation', command.op, loaded);
@@ -526,7 +526,7 @@ export class SessionEngine {
     record.epoch = this.epoch;
     record.version += 1;
     record.updatedAtMs = nowMs;
-    rememberOperation(record, { opId, version: record.version, reply }, this.options.dedupeWindow);
+    rememberOperation(record, { opId, version: record.version, reply: toByteString(reply) }, this.options.dedupeWindow);
     this.emit({ type: 'changed', record, opId, reply, timerId });
   }
 

@@ -1,3 +1,5 @@
+import { EMPTY_BYTES } from './owned-bytes.js';
+
 /**
  * The unit Baton stores, replicates, snapshots and hands off. Everything a
  * node needs to continue a session after a failover is in here: state bytes,
@@ -18,7 +20,23 @@ export interface DedupeEntry {
   readonly opId: string;
   /** Session version the operation produced. */
   readonly version: number;
-  readonly reply: Buffer;
+  /**
+   * The reply's bytes as a byte string (one character per byte, see
+   * toByteString): a window holds up to 32 of them per session, and a
+   * Buffer costs about 300 bytes of objects around its bytes, a string 16.
+   */
+  readonly reply: string;
+}
+
+/** Bytes as a string of one character per byte (latin1), for keeping. */
+export function toByteString(bytes: Uint8Array): string {
+  if (bytes.length === 0) return '';
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).toString('latin1');
+}
+
+/** The bytes of a byte string (see toByteString). */
+export function fromByteString(text: string): Buffer {
+  return text.length === 0 ? EMPTY_BYTES : Buffer.from(text, 'latin1');
 }
 
 export interface SessionRecord {

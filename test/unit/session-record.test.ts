@@ -19,7 +19,7 @@ function record(): SessionRecord {
   };
 }
 
-const entry = (n: number) => ({ opId: `op-${n}`, version: n, reply: EMPTY_BYTES });
+const entry = (n: number) => ({ opId: `op-${n}`, version: n, reply: '' });
 
 describe('the dedupe window', () => {
   it('keeps the newest `window` operations, oldest first', () => {
