@@ -86,7 +86,7 @@ const handlers = {
     let pending = 0;
     let ended = false;
     // The same framing as Baton's: answers ready together leave in one message.
-    const answers = new BatchWriter((responses) => call.write({ responses }));
+    const answers = new BatchWriter((responses, written) => call.write({ responses }, written));
     const answer = (response) => {
       answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
       pending--;

@@ -36,7 +36,7 @@ class StreamHandle {
     private readonly address: string,
     onGone: (handle: StreamHandle) => void,
   ) {
-    this.outbox = new BatchWriter((requests) => call.write({ requests }));
+    this.outbox = new BatchWriter((requests, written) => call.write({ requests }, written));
     call.on('data', (results: ApplyResults__Output) => {
       for (const response of results.responses) this.answered(response, onGone);
     });

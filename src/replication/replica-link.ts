@@ -71,6 +71,8 @@ export class ReplicaLink {
   private detach: (() => void) | undefined;
   private fullCopySeen: Set<string> | undefined;
   private readonly peerListeners = new Set<(peer: PeerIdentity) => void>();
+  /** Per stream: whether an ack is in flight, and whether another is wanted after it. */
+  private readonly acks = new WeakMap<object, { inFlight: boolean; wanted: boolean }>();
 
   constructor(
     private readonly options: ReplicaLinkOptions,
@@ -200,8 +202,31 @@ export class ReplicaLink {
     }, this.options.heartbeatMs);
   }
 
+  /**
+   * Acks the offset held now. One ack per stream is in flight at a time; acks
+   * wanted meanwhile go as one, with the newest offset, when it completes:
+   * grpc-js writes one message per write callback, a loop turn apart, and
+   * acks queued one per batch would reach the owner later and later while
+   * this node is busy (every sync answer waits for them).
+   */
   private ack(call: ClientDuplexStream<ReplicaMessage, SourceMessage__Output>): void {
-    call.write({ ack: { offset: this.info.offset, sentAtMs: Date.now() } });
+    let state = this.acks.get(call);
+    if (state === undefined) {
+      state = { inFlight: false, wanted: false };
+      this.acks.set(call, state);
+    }
+    if (state.inFlight) {
+      state.wanted = true;
+      return;
+    }
+    state.inFlight = true;
+    const sent = state;
+    call.write({ ack: { offset: this.info.offset, sentAtMs: Date.now() } }, () => {
+      sent.inFlight = false;
+      if (!sent.wanted) return;
+      sent.wanted = false;
+      this.ack(call);
+    });
   }
 
   private onWelcome(call: ClientDuplexStream<ReplicaMessage, SourceMessage__Output>, w: Welcome__Output): void {

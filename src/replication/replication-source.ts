@@ -42,6 +42,27 @@ export interface DownstreamInfo {
 
 type ReplicateCall = ServerDuplexStream<ReplicaMessage__Output, SourceMessage>;
 
+/**
+ * Writes a message and resolves once the stream took it (its write
+ * callback), or the stream closed. grpc-js writes one message per write
+ * callback, a turn of the event loop apart: a sender that waits for each
+ * write sends what piled up meanwhile as one message, instead of queueing
+ * messages that leave one per turn and fall further behind while the loop
+ * is busy.
+ */
+function writeAndWait(call: ReplicateCall, message: SourceMessage): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('close', done);
+      call.off('error', done);
+      resolve();
+    };
+    call.on('close', done);
+    call.on('error', done);
+    call.write(message, done);
+  });
+}
+
 async function writeWithBackpressure(call: ReplicateCall | ServerWritableStream<HandbackRequest__Output, RecordBatch>, message: SourceMessage | RecordBatch): Promise<void> {
   if (!(call.write as (m: unknown) => boolean)(message)) {
     await new Promise<void>((resolve) => {
@@ -213,18 +234,22 @@ export class ReplicationSource {
           const records: WireRecord[] = this.log.readAfter(cursor, BATCH_RECORDS);
           if (records.length === 0) break;
           cursor = (records[records.length - 1] as WireRecord).offset as number;
-          await writeWithBackpressure(call, { batch: { records, sentAtMs: Date.now() } });
+          // One batch in flight at a time: what is appended meanwhile leaves
+          // as one batch when it completes (see writeAndWait).
+          await writeAndWait(call, { batch: { records, sentAtMs: Date.now() } });
         }
       } finally {
         pumping = false;
       }
     };
-    // One flush per turn of the event loop carries every change made in it.
+    // A flush at the end of the tick carries every change made in it (a
+    // whole ApplyBatch, say); while a batch is in flight, changes pile up
+    // for the next one.
     let scheduled = false;
     unsubscribe = this.log.onAppend(() => {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(() => {
+      process.nextTick(() => {
         scheduled = false;
         void pump();
       });

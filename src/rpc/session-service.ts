@@ -176,7 +176,7 @@ export class SessionServiceImpl {
 
   private applyStream(call: ServerDuplexStream<ApplyBatch__Output, ApplyResults>): void {
     let ending = false;
-    const answers = new BatchWriter<ApplyResponse>((responses) => call.write({ responses }));
+    const answers = new BatchWriter<ApplyResponse>((responses, written) => call.write({ responses }, written));
     const state: ApplyStreamState = {
       inFlight: 0,
       lastDataAtMs: Date.now(),
