@@ -13,6 +13,8 @@ import { LagSampler } from '../harness/lag-sampler.mjs';
 import { ApplyLoad } from './apply-load.mjs';
 
 const P99_GOAL_MS = 5;
+/** Sync replication's peak at least this share of replication off's. */
+const SYNC_VS_OFF_GOAL = 0.6;
 const SYNC_RATIO_GOAL = 2;
 const BASELINE_NAME = 'stateless gRPC + Redis Lua RMW';
 
@@ -190,7 +192,22 @@ function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, sett
   ];
 }
 
+/**
+ * Sync replication's peak against replication off, measured in the same
+ * rounds (the issue's other sync goal): what waiting for the replica costs.
+ */
+function syncCostRow({ peak, unavailable }) {
+  const missing = (key) => unavailable[key] !== undefined || peak[key] === undefined;
+  const of = (key) => (missing(key) ? notMeasured(unavailable[key] ?? 'not run') : side(peak[key], (r) => r.opsPerSec));
+  return figureRow({
+    figure: '1', id: 'apply.sync.vs.off', name: 'Apply peak, sync replication vs off', unit: 'ops/s', better: 'higher',
+    baton: of('sync'), baseline: of('off'), baselineName: 'replication off', paired: true,
+    goal: `>= ${SYNC_VS_OFF_GOAL}x replication off`,
+    goalCheck: (row) => row.ratio !== null && row.ratio.median >= SYNC_VS_OFF_GOAL,
+  });
+}
+
 /** The figure-1 rows, from runApplyBenchmark's rounds. */
 export function applyRows(apply, settings) {
-  return MODES.flatMap((mode) => [...modeRows(mode, apply, settings), ...lagRows(mode, apply)]);
+  return [...MODES.flatMap((mode) => [...modeRows(mode, apply, settings), ...lagRows(mode, apply)]), syncCostRow(apply)];
 }
