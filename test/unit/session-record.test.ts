@@ -41,6 +41,16 @@ describe('the dedupe window', () => {
     expect(NO_OPERATIONS).toHaveLength(0);
   });
 
+  it('tells apart ids that share their length and last character', () => {
+    const r = record();
+    for (const opId of ['client-a:17', 'client-b:17', 'client-a:7', 'client-a:27']) rememberOperation(r, { opId, version: 1, reply: opId }, 8);
+    expect(findDedupe(r, 'client-b:17')?.reply).toBe('client-b:17');
+    expect(findDedupe(r, 'client-a:17')?.reply).toBe('client-a:17');
+    expect(findDedupe(r, 'client-a:7')?.reply).toBe('client-a:7');
+    expect(findDedupe(r, 'client-c:17')).toBeUndefined();
+    expect(findDedupe(r, 'client-a:37')).toBeUndefined();
+  });
+
   it('with a window of one keeps only the last operation', () => {
     const r = record();
     rememberOperation(r, entry(1), 1);
