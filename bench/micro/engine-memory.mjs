@@ -1,0 +1,63 @@
+// Heap + external per session of one SessionEngine, in-process, no network:
+// N counter sessions padded to a ~200-byte state, then a full dedupe window
+// on some of them. Run after `npm run build`:
+//   node --expose-gc bench/micro/engine-memory.mjs [sessions=50000] [hot=5000]
+// Deterministic enough to compare two builds of the record layout; the
+// daemon's resident figure is figure 6 of `npm run bench`.
+import { pino } from 'pino';
+import { HandlerRegistry } from '../../dist/sessions/handler-registry.js';
+import { SessionEngine } from '../../dist/sessions/session-engine.js';
+import { COUNTER_HANDLER_PATH } from '../harness/paths.mjs';
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('run with node --expose-gc');
+  process.exit(2);
+}
+const sessions = Number(process.argv[2] ?? 50_000);
+const hot = Math.min(sessions, Number(process.argv[3] ?? 5_000));
+const WINDOW = 32;
+
+const registry = new HandlerRegistry();
+await registry.load('counter', COUNTER_HANDLER_PATH);
+const engine = new SessionEngine(
+  { nodeId: 'micro', maxSessions: sessions, maxStateBytes: 1_000_000, maxOperationBytes: 100_000, dedupeWindow: WINDOW, maxTimersPerSession: 8 },
+  registry,
+  pino({ level: 'silent' }),
+);
+engine.start();
+const json = (value) => ({ data: Buffer.from(JSON.stringify(value)), contentType: '' });
+const retained = () => {
+  globalThis.gc();
+  globalThis.gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
+// Operation ids shaped like the SDK's: "<client uuid>:<sequence>".
+const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+let seq = 0;
+const opId = () => `${client}:${++seq}`;
+
+const start = retained();
+for (let i = 0; i < sessions; i++) {
+  const sessionId = `micro-session-${i}`;
+  engine.open({ sessionType: 'counter', sessionId, params: json({}), opId: opId() });
+  engine.apply({ sessionId, opId: opId(), op: json({ type: 'pad', bytes: 170 }) });
+}
+const opened = retained();
+for (let k = 0; k < WINDOW; k++) {
+  for (let i = 0; i < hot; i++) engine.apply({ sessionId: `micro-session-${i}`, opId: opId(), op: json({ type: 'add' }) });
+}
+const filled = retained();
+const stateBytes = engine.peek('micro-session-0').state.length;
+console.log(
+  JSON.stringify({
+    sessions,
+    stateBytes,
+    heapExternalPerSession: Math.round((opened - start) / sessions),
+    // Baseline: the state's own size.
+    ratioToState: Number(((opened - start) / sessions / stateBytes).toFixed(2)),
+    hotSessions: hot,
+    extraPerFullWindow: Math.round((filled - opened) / hot),
+    held: engine.stats().sessions,
+  }),
+);
