@@ -17,6 +17,7 @@ import type { HostPort } from '../rpc/address.js';
 import { ControlServiceImpl } from '../rpc/control-service.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
 import { APPLY_BATCH_BYTES } from '../rpc/batch-writer.js';
+import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import { SessionServiceImpl } from '../rpc/session-service.js';
 import { HandlerRegistry } from '../sessions/handler-registry.js';
 import { SessionEngine } from '../sessions/session-engine.js';
@@ -139,10 +140,14 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
 
   /** The replication record for one change of an owned session. */
   private static changeRecord(event: EngineEvent): ReturnType<typeof toWire> {
-    if (event.type === 'closed') return toWire(event.record, { deleted: true, dedupeDelta: [] });
-    if (event.type === 'opened') return toWire(event.record);
+    // A deleted record's state is never read: none is shipped.
+    if (event.type === 'closed') return toWire(event.record, { deleted: true, dedupeDelta: [], stateBytes: EMPTY_BYTES });
+    if (event.type === 'opened') return toWire(event.record, { stateBytes: event.stateBytes });
     // The change's own dedupe entry, with the reply's bytes the event carries.
-    return toWire(event.record, { dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }] });
+    return toWire(event.record, {
+      stateBytes: event.stateBytes,
+      dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }],
+    });
   }
 
   /**

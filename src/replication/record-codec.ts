@@ -3,7 +3,7 @@ import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
 import { EMPTY_BYTES, ownedBytes, ownedSlice } from '../sessions/owned-bytes.js';
-import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
+import { fromByteString, NO_OPERATIONS, NO_TIMERS, ownedFromByteString, toByteString } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
@@ -19,6 +19,8 @@ export interface WireDedupe {
 }
 
 export interface WireOptions {
+  /** The state's bytes when the caller has them (owned); otherwise made from the record's. */
+  readonly stateBytes?: Buffer;
   /** Ship only these dedupe entries (a delta) instead of the whole window. */
   readonly dedupeDelta?: WireDedupe[];
   readonly deleted?: boolean;
@@ -50,7 +52,7 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     owner: record.owner,
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
-    state: record.state,
+    state: options.stateBytes ?? ownedFromByteString(record.state),
     timers: record.timers as TimerEntry[],
     dedupe: options.dedupeDelta ?? wireWindow(record.dedupe),
     dedupeComplete: options.dedupeDelta === undefined,
@@ -71,7 +73,7 @@ export function fromWire(wire: WireRecordOutput): SessionRecord {
     owner: wire.owner,
     epoch: wire.epoch,
     // Wire buffers are slices of whole received messages: copy what we keep.
-    state: ownedBytes(wire.state),
+    state: toByteString(wire.state),
     timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: ownedBytes(t.payload) })),
     // A byte string copies the reply out of the message, and never pins it.
     dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: toByteString(d.reply) })),
@@ -469,7 +471,7 @@ function readRecord(buf: Buffer): SessionRecord {
     schemaVersion,
     owner,
     epoch,
-    state: stateEnd === stateStart ? EMPTY_BYTES : ownedSlice(buf, stateStart, stateEnd),
+    state: stateEnd === stateStart ? '' : buf.toString('latin1', stateStart, stateEnd),
     timers: timers.length === 0 ? NO_TIMERS : timers.slice(),
     dedupe,
     createdAtMs,

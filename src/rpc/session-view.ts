@@ -1,3 +1,4 @@
+import { fromByteString } from '../sessions/session-record.js';
 import type { SessionRecord } from '../sessions/session-record.js';
 import type { SessionView } from '../generated/baton/v1/SessionView.js';
 
@@ -8,7 +9,7 @@ export function toSessionView(record: SessionRecord, contentType: string): Sessi
     sessionType: record.sessionType,
     version: record.version,
     schemaVersion: record.schemaVersion,
-    state: { data: record.state, contentType },
+    state: { data: fromByteString(record.state), contentType },
     owner: record.owner,
     timers: record.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs })),
     createdAtMs: record.createdAtMs,

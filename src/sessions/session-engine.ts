@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
+import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, ownedFromByteString, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
 import { TimerQueue } from './timer-queue.js';
@@ -81,11 +81,19 @@ const LOCAL_PLACEMENT: Placement = {
 
 /** What changed in a session this node owns: for watchers and replication. */
 export type EngineEvent =
-  | { readonly type: 'opened'; readonly record: SessionRecord; readonly opId: string }
+  | {
+      readonly type: 'opened';
+      readonly record: SessionRecord;
+      readonly opId: string;
+      /** The state's bytes (the record keeps them as a byte string), owned: safe to keep. */
+      readonly stateBytes: Buffer;
+    }
   | {
       readonly type: 'changed';
       readonly record: SessionRecord;
       readonly opId: string;
+      /** The state's bytes after the change, owned: safe to keep. */
+      readonly stateBytes: Buffer;
       readonly reply: Buffer;
       /** Set when a timer fired. */
       readonly timerId: string | undefined;
@@ -425,7 +433,7 @@ export class SessionEngine {
       schemaVersion: loaded.schemaVersion,
       owner: this.options.nodeId,
       epoch: this.epoch,
-      state: stateBytes,
+      state: toByteString(stateBytes),
       timers: ctx.sortedTimers(),
       dedupe: command.opId === '' ? NO_OPERATIONS : [{ opId: command.opId, version: 0, reply: '' }],
       createdAtMs: nowMs,
@@ -434,7 +442,7 @@ export class SessionEngine {
     this.sessions.set(sessionId, record);
     this.owned += 1;
     for (const timer of record.timers) this.timerQueue.schedule(sessionId, timer.timerId, timer.deadlineMs);
-    this.emit({ type: 'opened', record, opId: command.opId });
+    this.emit({ type: 'opened', record, opId: command.opId, stateBytes });
     return { record, deduplicated: false };
   }
 
@@ -508,9 +516,9 @@ export class SessionEngine {
       });
     }
     // Commit: nothing below can throw.
-    record.state = stateBytes;
+    record.state = toByteString(stateBytes);
     record.schemaVersion = loaded.schemaVersion;
-    this.commit(record, ctx.sortedTimers(), ctx.nowMs, opId, replyBytes, timer?.timerId);
+    this.commit(record, stateBytes, ctx.sortedTimers(), ctx.nowMs, opId, replyBytes, timer?.timerId);
     this.applied++;
     return replyBytes;
   }
@@ -520,14 +528,22 @@ export class SessionEngine {
    * operation, or a timer consumed by a failed firing): timers, epoch,
    * version, dedupe window, then the event watchers and replication see.
    */
-  private commit(record: SessionRecord, timers: readonly TimerEntry[], nowMs: number, opId: string, reply: Buffer, timerId: string | undefined): void {
+  private commit(
+    record: SessionRecord,
+    stateBytes: Buffer,
+    timers: readonly TimerEntry[],
+    nowMs: number,
+    opId: string,
+    reply: Buffer,
+    timerId: string | undefined,
+  ): void {
     this.rescheduleTimers(record.sessionId, record.timers, timers);
     record.timers = timers;
     record.epoch = this.epoch;
     record.version += 1;
     record.updatedAtMs = nowMs;
     rememberOperation(record, { opId, version: record.version, reply: toByteString(reply) }, this.options.dedupeWindow);
-    this.emit({ type: 'changed', record, opId, reply, timerId });
+    this.emit({ type: 'changed', record, opId, stateBytes, reply, timerId });
   }
 
   private fireTimer(due: DueTimer): void {
@@ -547,7 +563,7 @@ export class SessionEngine {
         { err, sessionId: record.sessionId, timerId: entry.timerId },
         'timer operation failed; the timer is consumed and the state is unchanged',
       );
-      this.commit(record, record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
+      this.commit(record, ownedFromByteString(record.state), record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
     }
   }
 
@@ -563,7 +579,7 @@ export class SessionEngine {
   private currentState(record: SessionRecord, loaded: LoadedHandler): unknown {
     let state: unknown;
     try {
-      state = loaded.codec.decode(record.state);
+      state = loaded.codec.decode(fromByteString(record.state));
     } catch (err) {
       throw new BatonError('ERR_INTERNAL', `stored state of session "${record.sessionId}" cannot be decoded: ${errorMessage(err)}`, {
         cause: err,

@@ -34,9 +34,21 @@ export function toByteString(bytes: Uint8Array): string {
   return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).toString('latin1');
 }
 
-/** The bytes of a byte string (see toByteString). */
+/** The bytes of a byte string (see toByteString), for passing on now. */
 export function fromByteString(text: string): Buffer {
   return text.length === 0 ? EMPTY_BYTES : Buffer.from(text, 'latin1');
+}
+
+/**
+ * The bytes of a byte string in a buffer of its own, for keeping (a
+ * replication backlog entry): small Buffer.from() results are slices of
+ * Node's shared 8 KiB pool, and a kept slice pins its whole slab.
+ */
+export function ownedFromByteString(text: string): Buffer {
+  if (text.length === 0) return EMPTY_BYTES;
+  const out = Buffer.allocUnsafeSlow(text.length);
+  out.write(text, 'latin1');
+  return out;
 }
 
 export interface SessionRecord {
@@ -50,7 +62,12 @@ export interface SessionRecord {
   owner: string;
   /** Owner's cluster epoch when it last wrote the record (0 until clustering). */
   epoch: number;
-  state: Buffer;
+  /**
+   * The state as the handler's codec encoded it, kept as a byte string (see
+   * toByteString): a Buffer would add its view, its ArrayBuffer and two
+   * native allocations to every session.
+   */
+  state: string;
   /** Pending timers, ordered by timer id. Replaced on change, never changed in place. */
   timers: readonly TimerEntry[];
   /**

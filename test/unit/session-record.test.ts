@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findDedupe, NO_OPERATIONS, NO_TIMERS, rememberOperation } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
-import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
 
 function record(): SessionRecord {
   return {
@@ -11,7 +10,7 @@ function record(): SessionRecord {
     schemaVersion: 1,
     owner: 'a',
     epoch: 1,
-    state: EMPTY_BYTES,
+    state: '',
     timers: NO_TIMERS,
     dedupe: NO_OPERATIONS,
     createdAtMs: 0,
