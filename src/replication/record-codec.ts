@@ -1,5 +1,3 @@
-import protobuf from 'protobufjs';
-import { PROTO_DIR } from '../rpc/proto-loader.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
 import { EMPTY_BYTES, ownedBytes, ownedSlice } from '../sessions/owned-bytes.js';
@@ -96,22 +94,126 @@ export function wireSize(wire: WireRecord): number {
   return size;
 }
 
-let recordType: protobuf.Type | undefined;
 
-function type(): protobuf.Type {
-  if (recordType === undefined) {
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_DIR}${target}`);
-    root.loadSync('baton/v1/peer.proto', { keepCase: false });
-    recordType = root.lookupType('baton.v1.SessionRecord');
+/** Bytes of a varint; negative int64 values take the full ten. */
+function varintSize(n: number): number {
+  if (n < 0) return 10;
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
   }
-  return recordType;
+  return size;
 }
 
-/** Binary encoding of a full record, as a snapshot stores it. */
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) {
+    // int64 two's complement, as protobuf encodes a negative int64.
+    let big = BigInt.asUintN(64, BigInt(n));
+    for (let i = 0; i < 9; i++) {
+      buf[pos++] = Number(big & 0x7fn) | 0x80;
+      big >>= 7n;
+    }
+    buf[pos++] = Number(big);
+    return pos;
+  }
+  while (n >= 128) {
+    buf[pos++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+/** A field's bytes: key (one byte, fields 1-15), length prefix where delimited, and content. */
+const delimitedSize = (length: number): number => (length === 0 ? 0 : 1 + varintSize(length) + length);
+const varintFieldSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
+
+function writeVarintField(buf: Buffer, pos: number, field: number, n: number): number {
+  if (n === 0) return pos;
+  buf[pos++] = (field << 3) | VARINT;
+  return writeVarint(buf, pos, n);
+}
+
+/** A string field: UTF-8 text, or (latin1) a byte string of the record's own bytes. */
+function writeStringField(buf: Buffer, pos: number, field: number, text: string, length: number, encoding: 'utf8' | 'latin1'): number {
+  if (length === 0) return pos;
+  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+  pos = writeVarint(buf, pos, length);
+  return pos + buf.write(text, pos, length, encoding);
+}
+
+function writeBytesField(buf: Buffer, pos: number, field: number, bytes: Uint8Array): number {
+  if (bytes.length === 0) return pos;
+  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+  pos = writeVarint(buf, pos, bytes.length);
+  buf.set(bytes, pos);
+  return pos + bytes.length;
+}
+
+/**
+ * Binary encoding of a full record, as a snapshot stores it: the
+ * baton.v1.SessionRecord wire format, written directly (sizes first, then
+ * one buffer) with fields at their defaults left out, as proto3 does. A
+ * snapshot flush encodes every changed session once a second, so this is
+ * on the owner's event loop often: protobufjs went through fromObject (a
+ * second copy of the record), a Buffer per reply of the window and a fork
+ * per nested message.
+ */
 export function encodeRecord(record: SessionRecord): Buffer {
-  const t = type();
-  return Buffer.from(t.encode(t.fromObject(toWire(record))).finish());
+  const idLength = Buffer.byteLength(record.sessionId, 'utf8');
+  const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
+  const ownerLength = Buffer.byteLength(record.owner, 'utf8');
+  const timerSizes: number[] = [];
+  const dedupeSizes: number[] = [];
+  let size =
+    delimitedSize(idLength) +
+    delimitedSize(typeLength) +
+    varintFieldSize(record.version) +
+    delimitedSize(ownerLength) +
+    varintFieldSize(record.epoch) +
+    varintFieldSize(record.schemaVersion) +
+    delimitedSize(record.state.length) +
+    varintFieldSize(record.createdAtMs) +
+    varintFieldSize(record.updatedAtMs) +
+    2; // dedupe_complete = true
+  for (const t of record.timers) {
+    const inner = delimitedSize(Buffer.byteLength(t.timerId, 'utf8')) + varintFieldSize(t.deadlineMs) + delimitedSize(t.payload.length);
+    timerSizes.push(inner);
+    size += 1 + varintSize(inner) + inner;
+  }
+  for (const d of record.dedupe) {
+    const inner = delimitedSize(Buffer.byteLength(d.opId, 'utf8')) + varintFieldSize(d.version) + delimitedSize(d.reply.length);
+    dedupeSizes.push(inner);
+    size += 1 + varintSize(inner) + inner;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
+  pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
+  pos = writeVarintField(buf, pos, 3, record.version);
+  pos = writeStringField(buf, pos, 4, record.owner, ownerLength, 'utf8');
+  pos = writeVarintField(buf, pos, 5, record.epoch);
+  pos = writeVarintField(buf, pos, 6, record.schemaVersion);
+  pos = writeStringField(buf, pos, 7, record.state, record.state.length, 'latin1');
+  record.timers.forEach((t, i) => {
+    buf[pos++] = (8 << 3) | LENGTH_DELIMITED;
+    pos = writeVarint(buf, pos, timerSizes[i] as number);
+    pos = writeStringField(buf, pos, 1, t.timerId, Buffer.byteLength(t.timerId, 'utf8'), 'utf8');
+    pos = writeVarintField(buf, pos, 2, t.deadlineMs);
+    pos = writeBytesField(buf, pos, 3, t.payload);
+  });
+  record.dedupe.forEach((d, i) => {
+    buf[pos++] = (9 << 3) | LENGTH_DELIMITED;
+    pos = writeVarint(buf, pos, dedupeSizes[i] as number);
+    pos = writeStringField(buf, pos, 1, d.opId, Buffer.byteLength(d.opId, 'utf8'), 'utf8');
+    pos = writeVarintField(buf, pos, 2, d.version);
+    pos = writeStringField(buf, pos, 3, d.reply, d.reply.length, 'latin1');
+  });
+  pos = writeVarintField(buf, pos, 10, 1);
+  pos = writeVarintField(buf, pos, 13, record.createdAtMs);
+  pos = writeVarintField(buf, pos, 14, record.updatedAtMs);
+  if (pos !== size) throw new Error(`encodeRecord wrote ${pos} bytes of ${size} for session "${record.sessionId}"`);
+  return buf;
 }
 
 /** Wire types of the protobuf encoding. */
