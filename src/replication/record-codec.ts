@@ -164,8 +164,8 @@ export function encodeRecord(record: SessionRecord): Buffer {
   const idLength = Buffer.byteLength(record.sessionId, 'utf8');
   const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
   const ownerLength = Buffer.byteLength(record.owner, 'utf8');
-  const timerSizes: number[] = [];
-  const dedupeSizes: number[] = [];
+  // Per timer, then per dedupe entry: its id's UTF-8 length and its message's size.
+  const lengths: number[] = [];
   let size =
     delimitedSize(idLength) +
     delimitedSize(typeLength) +
@@ -177,16 +177,14 @@ export function encodeRecord(record: SessionRecord): Buffer {
     varintFieldSize(record.createdAtMs) +
     varintFieldSize(record.updatedAtMs) +
     2; // dedupe_complete = true
-  for (const t of record.timers) {
-    const inner = delimitedSize(Buffer.byteLength(t.timerId, 'utf8')) + varintFieldSize(t.deadlineMs) + delimitedSize(t.payload.length);
-    timerSizes.push(inner);
+  const nested = (id: string, number: number, bytes: number): void => {
+    const idLength = Buffer.byteLength(id, 'utf8');
+    const inner = delimitedSize(idLength) + varintFieldSize(number) + delimitedSize(bytes);
+    lengths.push(idLength, inner);
     size += 1 + varintSize(inner) + inner;
-  }
-  for (const d of record.dedupe) {
-    const inner = delimitedSize(Buffer.byteLength(d.opId, 'utf8')) + varintFieldSize(d.version) + delimitedSize(d.reply.length);
-    dedupeSizes.push(inner);
-    size += 1 + varintSize(inner) + inner;
-  }
+  };
+  for (const t of record.timers) nested(t.timerId, t.deadlineMs, t.payload.length);
+  for (const d of record.dedupe) nested(d.opId, d.version, d.reply.length);
   const buf = Buffer.allocUnsafe(size);
   let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
   pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
@@ -195,20 +193,24 @@ export function encodeRecord(record: SessionRecord): Buffer {
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
   pos = writeStringField(buf, pos, 7, record.state, record.state.length, 'latin1');
-  record.timers.forEach((t, i) => {
-    buf[pos++] = (8 << 3) | LENGTH_DELIMITED;
-    pos = writeVarint(buf, pos, timerSizes[i] as number);
-    pos = writeStringField(buf, pos, 1, t.timerId, Buffer.byteLength(t.timerId, 'utf8'), 'utf8');
+  let at = 0;
+  /** Key and length of the next nested message, then its id field; returns the position after them. */
+  const openNested = (field: number, id: string): number => {
+    const idLength = lengths[at++] as number;
+    buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+    pos = writeVarint(buf, pos, lengths[at++] as number);
+    return writeStringField(buf, pos, 1, id, idLength, 'utf8');
+  };
+  for (const t of record.timers) {
+    pos = openNested(8, t.timerId);
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
-  });
-  record.dedupe.forEach((d, i) => {
-    buf[pos++] = (9 << 3) | LENGTH_DELIMITED;
-    pos = writeVarint(buf, pos, dedupeSizes[i] as number);
-    pos = writeStringField(buf, pos, 1, d.opId, Buffer.byteLength(d.opId, 'utf8'), 'utf8');
+  }
+  for (const d of record.dedupe) {
+    pos = openNested(9, d.opId);
     pos = writeVarintField(buf, pos, 2, d.version);
     pos = writeStringField(buf, pos, 3, d.reply, d.reply.length, 'latin1');
-  });
+  }
   pos = writeVarintField(buf, pos, 10, 1);
   pos = writeVarintField(buf, pos, 13, record.createdAtMs);
   pos = writeVarintField(buf, pos, 14, record.updatedAtMs);
@@ -420,19 +422,17 @@ function readTimer(reader: WireReader): TimerEntry {
 }
 
 /**
- * The timers and dedupe entries of the record being decoded, kept field by
- * field and built once all are read; both arrays are then copied at their
- * exact length.
+ * The timers and dedupe entries of the record being decoded, copied at their
+ * exact length once all are read.
  */
-const scratch = { opIds: [] as string[], versions: [] as number[], replies: [] as number[], timers: [] as TimerEntry[] };
+const scratch = { dedupe: [] as DedupeEntry[], timers: [] as TimerEntry[] };
 
-/** Reads one DedupeRecord into `scratch`. */
-function readDedupe(reader: WireReader): void {
+/** Reads one DedupeRecord; the reply becomes a byte string (see DedupeEntry). */
+function readDedupe(reader: WireReader): DedupeEntry {
   const outer = reader.enter();
   let opId = '';
   let version = 0;
-  let replyStart = 0;
-  let replyEnd = 0;
+  let reply = '';
   while (reader.pos < reader.end) {
     const tag = reader.uint32();
     const wireType = tag & 7;
@@ -445,19 +445,18 @@ function readDedupe(reader: WireReader): void {
         reader.expect(VARINT, wireType, 'version');
         version = reader.int64(false);
         break;
-      case 3:
+      case 3: {
         reader.expect(LENGTH_DELIMITED, wireType, 'reply');
-        replyStart = reader.skipDelimited();
-        replyEnd = reader.pos;
+        const start = reader.skipDelimited();
+        reply = reader.buf.toString('latin1', start, reader.pos);
         break;
+      }
       default:
         reader.skip(wireType);
     }
   }
   reader.leave(outer);
-  scratch.opIds.push(opId);
-  scratch.versions.push(version);
-  scratch.replies.push(replyStart, replyEnd);
+  return { opId, version, reply };
 }
 
 /**
@@ -476,9 +475,7 @@ export function decodeRecord(bytes: Uint8Array): SessionRecord {
   } finally {
     // Hold nothing of this record between calls.
     reader.reset(EMPTY_BYTES);
-    scratch.opIds.length = 0;
-    scratch.versions.length = 0;
-    scratch.replies.length = 0;
+    scratch.dedupe.length = 0;
     scratch.timers.length = 0;
   }
 }
@@ -495,7 +492,7 @@ function readRecord(buf: Buffer): SessionRecord {
   let stateEnd = 0;
   let createdAtMs = 0;
   let updatedAtMs = 0;
-  const { opIds, versions, replies, timers } = scratch;
+  const { dedupe, timers } = scratch;
   while (reader.pos < reader.end) {
     const tag = reader.uint32();
     const wireType = tag & 7;
@@ -537,7 +534,7 @@ function readRecord(buf: Buffer): SessionRecord {
         break;
       case 9:
         reader.expect(LENGTH_DELIMITED, wireType, 'dedupe');
-        readDedupe(reader);
+        dedupe.push(readDedupe(reader));
         break;
       case 13:
         reader.expect(VARINT, wireType, 'created_at_ms');
@@ -556,16 +553,6 @@ function readRecord(buf: Buffer): SessionRecord {
   if (sessionId === '' || sessionType === '' || owner === '') {
     throw new Error('record lacks a session id, type or owner');
   }
-  let dedupe = NO_OPERATIONS;
-  if (opIds.length > 0) {
-    const entries = new Array<DedupeEntry>(opIds.length);
-    for (let i = 0; i < opIds.length; i++) {
-      const start = replies[2 * i] as number;
-      const end = replies[2 * i + 1] as number;
-      entries[i] = { opId: opIds[i] as string, version: versions[i] as number, reply: end === start ? '' : buf.toString('latin1', start, end) };
-    }
-    dedupe = entries;
-  }
   return {
     sessionId,
     sessionType,
@@ -575,7 +562,7 @@ function readRecord(buf: Buffer): SessionRecord {
     epoch,
     state: stateEnd === stateStart ? '' : buf.toString('latin1', stateStart, stateEnd),
     timers: timers.length === 0 ? NO_TIMERS : timers.slice(),
-    dedupe,
+    dedupe: dedupe.length === 0 ? NO_OPERATIONS : dedupe.slice(),
     createdAtMs,
     updatedAtMs,
   };
