@@ -48,9 +48,10 @@ type ReplicateCall = ServerDuplexStream<ReplicaMessage__Output, SourceMessage>;
  * callback, a turn of the event loop apart: a sender that waits for each
  * write sends what piled up meanwhile as one message, instead of queueing
  * messages that leave one per turn and fall further behind while the loop
- * is busy.
+ * is busy. It is also the backpressure of bulk copies: one batch is held in
+ * memory at a time, however slow the replica reads.
  */
-function writeAndWait(call: ReplicateCall, message: SourceMessage): Promise<void> {
+function writeAndWait<T>(call: ReplicateCall | ServerWritableStream<HandbackRequest__Output, RecordBatch>, message: T): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = (): void => {
       call.off('close', done);
@@ -59,24 +60,8 @@ function writeAndWait(call: ReplicateCall, message: SourceMessage): Promise<void
     };
     call.on('close', done);
     call.on('error', done);
-    call.write(message, done);
+    (call.write as (m: T, cb: () => void) => boolean)(message, done);
   });
-}
-
-async function writeWithBackpressure(call: ReplicateCall | ServerWritableStream<HandbackRequest__Output, RecordBatch>, message: SourceMessage | RecordBatch): Promise<void> {
-  if (!(call.write as (m: unknown) => boolean)(message)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        call.off('drain', done);
-        call.off('close', done);
-        call.off('error', done);
-        resolve();
-      };
-      call.on('drain', done);
-      call.on('close', done);
-      call.on('error', done);
-    });
-  }
 }
 
 /**
@@ -214,7 +199,7 @@ export class ReplicationSource {
       this.logger.info({ peer: theirs.nodeId, records: copy.length, offset: cursor, path: 'full-stream' }, 'streaming a full copy (full resync)');
       call.write(welcome('FULL_STREAM', cursor));
       for (let i = 0; i < copy.length && !stopped; i += BATCH_RECORDS) {
-        await writeWithBackpressure(call, { batch: { records: copy.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() } });
+        await writeAndWait<SourceMessage>(call, { batch: { records: copy.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() } });
       }
       if (stopped) return;
       call.write({ batch: { records: [], fullSyncDone: true, sentAtMs: Date.now() } });
@@ -236,7 +221,7 @@ export class ReplicationSource {
           cursor = (records[records.length - 1] as WireRecord).offset as number;
           // One batch in flight at a time: what is appended meanwhile leaves
           // as one batch when it completes (see writeAndWait).
-          await writeAndWait(call, { batch: { records, sentAtMs: Date.now() } });
+          await writeAndWait<SourceMessage>(call, { batch: { records, sentAtMs: Date.now() } });
         }
       } finally {
         pumping = false;
@@ -289,7 +274,7 @@ export class ReplicationSource {
     const records = this.engine.recordsOwnedBy(req.nodeId).map((r) => toWire(r));
     this.logger.info({ peer: req.nodeId, records: records.length }, 'handing back the peer\'s sessions');
     for (let i = 0; i < records.length; i += BATCH_RECORDS) {
-      await writeWithBackpressure(call, { records: records.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() });
+      await writeAndWait<RecordBatch>(call, { records: records.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() });
     }
     call.end();
   }
