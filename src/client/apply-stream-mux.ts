@@ -68,7 +68,8 @@ class StreamHandle {
   send(request: ApplyRequest & { correlationId: number }, entry: Pending): void {
     this.pending.set(request.correlationId, entry);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
-    const bytes = ITEM_OVERHEAD_BYTES + (request.sessionId?.length ?? 0) + (request.opId?.length ?? 0) + (request.op?.data?.length ?? 0);
+    const { sessionId = '', opId = '', op } = request;
+    const bytes = ITEM_OVERHEAD_BYTES + sessionId.length + opId.length + (op?.data?.length ?? 0) + (op?.contentType?.length ?? 0);
     this.outbox.add(request, bytes);
   }
 
