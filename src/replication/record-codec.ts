@@ -459,6 +459,90 @@ function readDedupe(reader: WireReader): DedupeEntry {
   return { opId, version, reply };
 }
 
+/** What scanRecord finds in a record's bytes; one object, overwritten by each call. */
+export interface RecordHead {
+  version: number;
+  /** The session id's bytes: buf[idStart, idEnd). */
+  idStart: number;
+  idEnd: number;
+  /** The owner's bytes: buf[ownerStart, ownerEnd). */
+  ownerStart: number;
+  ownerEnd: number;
+  timers: number;
+}
+
+const head: RecordHead = { version: 0, idStart: 0, idEnd: 0, ownerStart: 0, ownerEnd: 0, timers: 0 };
+
+/**
+ * Wire type each field of a SessionRecord must have, by field number, as
+ * decodeRecord checks them (fields it skips are unchecked); same for the
+ * fields of TimerRecord and DedupeRecord, which share their layout: an id,
+ * a number, bytes.
+ */
+const RECORD_WIRE_TYPES: readonly (number | undefined)[] = [
+  undefined, LENGTH_DELIMITED, LENGTH_DELIMITED, VARINT, LENGTH_DELIMITED, VARINT, VARINT, LENGTH_DELIMITED,
+  LENGTH_DELIMITED, LENGTH_DELIMITED, undefined, undefined, undefined, VARINT, VARINT,
+];
+const NESTED_WIRE_TYPES: readonly (number | undefined)[] = [undefined, LENGTH_DELIMITED, VARINT, LENGTH_DELIMITED];
+
+/** Walks a TimerRecord or DedupeRecord as decodeRecord reads it, keeping nothing. */
+function scanNested(reader: WireReader): void {
+  const outer = reader.enter();
+  while (reader.pos < reader.end) {
+    const tag = reader.uint32();
+    const expected = NESTED_WIRE_TYPES[tag >>> 3];
+    if (expected !== undefined) reader.expect(expected, tag & 7, `field ${tag >>> 3}`);
+    reader.skip(tag & 7);
+  }
+  reader.leave(outer);
+}
+
+/**
+ * Checks that `bytes` are a record decodeRecord accepts, without decoding
+ * it: it throws exactly where decodeRecord would, and otherwise returns
+ * where the session id and owner are, the version and the timer count.
+ * Nothing is allocated, so a bootstrap can keep each record as its bytes
+ * (see packed-record.ts) and leave the collector nothing to trace but them.
+ * The returned object is reused by the next call.
+ */
+export function scanRecord(bytes: Buffer): RecordHead {
+  reader.reset(bytes);
+  head.version = 0;
+  head.idStart = head.idEnd = head.ownerStart = head.ownerEnd = 0;
+  head.timers = 0;
+  let typeLength = 0;
+  try {
+    while (reader.pos < reader.end) {
+      const tag = reader.uint32();
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      if (field === 0) throw reader.fail('field number 0');
+      const expected = RECORD_WIRE_TYPES[field];
+      if (expected !== undefined) reader.expect(expected, wireType, `field ${field}`);
+      if (field === 3) head.version = reader.int64(false);
+      else if (field === 1) {
+        head.idStart = reader.skipDelimited();
+        head.idEnd = reader.pos;
+      } else if (field === 2) {
+        const start = reader.skipDelimited();
+        typeLength = reader.pos - start;
+      } else if (field === 4) {
+        head.ownerStart = reader.skipDelimited();
+        head.ownerEnd = reader.pos;
+      } else if (field === 8 || field === 9) {
+        if (field === 8) head.timers++;
+        scanNested(reader);
+      } else reader.skip(wireType);
+    }
+    if (head.idEnd === head.idStart || typeLength === 0 || head.ownerEnd === head.ownerStart) {
+      throw new Error('record lacks a session id, type or owner');
+    }
+    return head;
+  } finally {
+    reader.reset(EMPTY_BYTES);
+  }
+}
+
 /**
  * Decodes a snapshot record; throws on bytes that are not one. This runs
  * once per session when a node bootstraps, so it reads the wire format

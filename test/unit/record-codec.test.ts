@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, toWire } from '../../src/replication/record-codec.js';
+import { decodeRecord, encodeRecord, scanRecord, toWire } from '../../src/replication/record-codec.js';
 import { PROTO_DIR } from '../../src/rpc/proto-loader.js';
 import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
 import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
@@ -204,5 +204,59 @@ describe('encodeRecord', () => {
   it('marks the dedupe window complete: a snapshot holds the whole window', () => {
     const decoded = recordType.decode(encodeRecord(record())) as unknown as { dedupeComplete: boolean };
     expect(decoded.dedupeComplete).toBe(true);
+  });
+});
+
+describe('scanRecord', () => {
+  /** Whether `fn` throws. */
+  const throws = (fn: () => unknown): boolean => {
+    try {
+      fn();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it('finds the id, owner, version and timer count decodeRecord reads', () => {
+    const bytes = encodeRecord(record({ sessionId: 'séance', owner: 'nöde' }));
+    const head = scanRecord(bytes);
+    expect(bytes.toString('utf8', head.idStart, head.idEnd)).toBe('séance');
+    expect(bytes.toString('utf8', head.ownerStart, head.ownerEnd)).toBe('nöde');
+    expect(head.version).toBe(7);
+    expect(head.timers).toBe(2);
+    const later = encodeWire({ sessionId: 's', sessionType: 'counter', owner: 'n', version: 9 });
+    expect(scanRecord(Buffer.concat([bytes, later])).version).toBe(9);
+  });
+
+  it('throws exactly where decodeRecord throws: every cut, every byte changed', () => {
+    const samples = [encodeRecord(record()), encodeRecord(record({ timers: NO_TIMERS, dedupe: NO_OPERATIONS }))];
+    let cases = 0;
+    let rejected = 0;
+    for (const encoded of samples) {
+      const variants: Buffer[] = [];
+      for (let cut = 0; cut <= encoded.length; cut++) variants.push(encoded.subarray(0, cut));
+      for (let at = 0; at < encoded.length; at++) {
+        for (const value of [0x00, 0x02, 0x08, 0x7f, 0x80, 0xff, (encoded[at] as number) ^ 0x05]) {
+          const changed = Buffer.from(encoded);
+          changed[at] = value;
+          variants.push(changed);
+        }
+      }
+      for (const bytes of variants) {
+        const decodeThrows = throws(() => decodeRecord(bytes));
+        expect(throws(() => scanRecord(bytes)), `bytes ${bytes.toString('hex')}`).toBe(decodeThrows);
+        cases++;
+        if (decodeThrows) rejected++;
+      }
+    }
+    // Both outcomes were exercised many times.
+    expect(rejected).toBeGreaterThan(100);
+    expect(cases - rejected).toBeGreaterThan(100);
+  });
+
+  it('leaves decodeRecord working after one that threw', () => {
+    expect(() => scanRecord(Buffer.from([0x4a, 0x02, 0x0a, 0x09]))).toThrow();
+    expect(plain(decodeRecord(encodeRecord(record())))).toEqual(plain(record()));
   });
 });
