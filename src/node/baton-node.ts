@@ -25,8 +25,9 @@ import type { EngineEvent, Placement } from '../sessions/session-engine.js';
 import { connectRedis, waitReady } from '../snapshots/redis-connection.js';
 import { describeRedis, redisConfigured } from '../snapshots/redis-options.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
-import type { Watermark } from '../snapshots/snapshot-store.js';
+import type { LoadedRecord, Watermark } from '../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../snapshots/snapshot-writer.js';
+import { IdlePacker } from '../sessions/idle-packer.js';
 import { LoopDelay } from '../observability/loop-delay.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import type { Server as HttpServer } from 'node:http';
@@ -90,6 +91,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private redis: Redis | undefined;
   private store: SnapshotStore | undefined;
   private writer: SnapshotWriter | undefined;
+  private readonly packer: IdlePacker;
   private bootstrap: Bootstrap = { loaded: 0, corrupt: 0, ms: 0, peerWatermark: undefined };
   /** The peer as last seen on either replication stream. */
   private peer: { nodeId: string; sessionAddress: string } | undefined;
@@ -109,6 +111,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     };
     this.engine = new SessionEngine(options, registry, logger.child({ component: 'engine' }), Date.now, placement);
     this.engine.pause('starting');
+    this.packer = new IdlePacker(this.engine, options.packIdleMs);
     // Without a peer nothing can ever resume from the backlog: keep none.
     this.log = new ReplicationLog(options.peer === undefined ? 0 : options.backlogBytes);
     this.gate = new DurabilityGate(options.durability, options.minReplicas);
@@ -199,6 +202,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     if (options.metrics !== undefined) this.metrics = await startMetricsServer(options.metrics, () => this.status());
     if (options.peer !== undefined) await this.takeBackFromPeer(options.peer);
     this.writer?.start();
+    this.packer.start();
     this.engine.start();
     this.engine.resume();
     if (options.peer !== undefined) {
@@ -249,25 +253,27 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     }
     const nodes = await store.register(options.nodeId);
     const started = Date.now();
-    const snapshot = await store.load();
-    for (const record of snapshot.records) this.engine.install(record, true);
+    const snapshot = await store.load((r) => this.engine.installPacked(r.packed, r.sessionId, r.owner, r.timers));
     this.engine.epoch = Math.max(this.engine.epoch, snapshot.epoch);
     const peerMark = [...snapshot.watermarks.entries()].find(([owner]) => owner !== options.nodeId)?.[1];
     this.bootstrap = {
-      loaded: snapshot.records.length,
+      loaded: snapshot.loaded,
       corrupt: snapshot.corrupt.length,
       ms: Date.now() - started,
       peerWatermark: peerMark,
     };
     logger.info(
-      { redis: describeRedis(options.redis), nodes, records: snapshot.records.length, corrupt: snapshot.corrupt.length, epoch: this.engine.epoch, ms: this.bootstrap.ms },
+      { redis: describeRedis(options.redis), nodes, records: snapshot.loaded, corrupt: snapshot.corrupt.length, epoch: this.engine.epoch, ms: this.bootstrap.ms },
       'bootstrapped from the Redis snapshot',
     );
   }
 
-  private async loadPeerSnapshot(owner: string): Promise<{ records: ReturnType<typeof fromWire>[]; watermark: Watermark | undefined }> {
-    const snapshot = await (this.store as SnapshotStore).load();
-    return { records: snapshot.records.filter((r) => r.owner === owner), watermark: snapshot.watermarks.get(owner) };
+  private async loadPeerSnapshot(owner: string): Promise<{ records: LoadedRecord[]; watermark: Watermark | undefined }> {
+    const records: LoadedRecord[] = [];
+    const snapshot = await (this.store as SnapshotStore).load((r) => {
+      if (r.owner === owner) records.push(r);
+    });
+    return { records, watermark: snapshot.watermarks.get(owner) };
   }
 
   /**
@@ -401,6 +407,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       cluster: this.options.cluster,
       sessionsOwned: stats.sessionsOwned,
       sessionsReplicated: stats.sessions - stats.sessionsOwned,
+      sessionsPacked: stats.sessionsPacked,
       epoch: this.engine.epoch,
       replication: {
         durability: this.options.durability,
@@ -455,6 +462,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     const deadline = Date.now() + this.options.graceMs;
     this.setState('stopping', reason);
     this.engine.stopAccepting();
+    this.packer.stop();
     await this.sessionService.closeStreams(this.options.graceMs);
     await this.writer?.stop();
     this.source?.close();

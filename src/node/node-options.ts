@@ -58,6 +58,12 @@ export interface NodeOptions extends EngineOptions {
   /** Records per snapshot script call, encoded per turn of the event loop. @default 32 */
   readonly snapshotBatch: number;
   /**
+   * A session nobody changed for this long is kept encoded until it is
+   * touched again (src/sessions/packed-record.ts); 0 keeps every session
+   * decoded. @default 10_000
+   */
+  readonly packIdleMs: number;
+  /**
    * Heartbeat period on the replication stream, in ms.
    * @default 200
    */
@@ -82,6 +88,7 @@ export const DEFAULT_BACKLOG_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
 export const DEFAULT_SNAPSHOT_DIRTY_MAX = 10_000;
 export const DEFAULT_SNAPSHOT_BATCH = 32;
+export const DEFAULT_PACK_IDLE_MS = 10_000;
 export const DEFAULT_HEARTBEAT_MS = 200;
 export const DEFAULT_PEER_TIMEOUT_MS = 1_500;
 export const DEFAULT_BOOTSTRAP_PEER_WAIT_MS = 3_000;
@@ -127,6 +134,7 @@ export interface RawNodeConfig {
   snapshotIntervalMs?: unknown;
   snapshotDirtyMax?: unknown;
   snapshotBatch?: unknown;
+  packIdleMs?: unknown;
   heartbeatMs?: unknown;
   peerTimeoutMs?: unknown;
   bootstrapPeerWaitMs?: unknown;
@@ -161,6 +169,7 @@ export const NODE_FIELDS: readonly FieldSpec[] = [
   { key: 'snapshotIntervalMs', flag: '--snapshot-interval-ms <ms>', env: 'BATON_SNAPSHOT_INTERVAL_MS', description: `how often changed sessions are written to Redis (default: ${DEFAULT_SNAPSHOT_INTERVAL_MS})` },
   { key: 'snapshotDirtyMax', flag: '--snapshot-dirty-max <n>', env: 'BATON_SNAPSHOT_DIRTY_MAX', description: `write early once this many sessions changed (default: ${DEFAULT_SNAPSHOT_DIRTY_MAX})` },
   { key: 'snapshotBatch', flag: '--snapshot-batch <n>', env: 'BATON_SNAPSHOT_BATCH', description: `records per snapshot script call, encoded per turn of the event loop (default: ${DEFAULT_SNAPSHOT_BATCH})` },
+  { key: 'packIdleMs', flag: '--pack-idle-ms <ms>', env: 'BATON_PACK_IDLE_MS', description: `keep a session encoded in memory once unchanged this long, 0 never (default: ${DEFAULT_PACK_IDLE_MS})` },
   { key: 'heartbeatMs', flag: '--heartbeat-ms <ms>', env: 'BATON_HEARTBEAT_MS', description: `heartbeat period on the peer link (default: ${DEFAULT_HEARTBEAT_MS})` },
   { key: 'peerTimeoutMs', flag: '--peer-timeout-ms <ms>', env: 'BATON_PEER_TIMEOUT_MS', description: `a peer silent this long is considered gone (default: ${DEFAULT_PEER_TIMEOUT_MS})` },
   { key: 'bootstrapPeerWaitMs', flag: '--bootstrap-peer-wait-ms <ms>', env: 'BATON_BOOTSTRAP_PEER_WAIT_MS', description: `at start, how long to wait for the peer to hand back this node's sessions (default: ${DEFAULT_BOOTSTRAP_PEER_WAIT_MS})` },
@@ -308,6 +317,7 @@ export function compileNodeOptions(raw: RawNodeConfig): NodeOptions {
     snapshotIntervalMs: integer('snapshotIntervalMs', raw.snapshotIntervalMs, DEFAULT_SNAPSHOT_INTERVAL_MS, 10, 3_600_000),
     snapshotDirtyMax: integer('snapshotDirtyMax', raw.snapshotDirtyMax, DEFAULT_SNAPSHOT_DIRTY_MAX, 1, 10_000_000),
     snapshotBatch: integer('snapshotBatch', raw.snapshotBatch, DEFAULT_SNAPSHOT_BATCH, 1, 10_000),
+    packIdleMs: integer('packIdleMs', raw.packIdleMs, DEFAULT_PACK_IDLE_MS, 0, 86_400_000),
     heartbeatMs: integer('heartbeatMs', raw.heartbeatMs, DEFAULT_HEARTBEAT_MS, 10, 60_000),
     peerTimeoutMs: integer('peerTimeoutMs', raw.peerTimeoutMs, DEFAULT_PEER_TIMEOUT_MS, 50, 600_000),
     bootstrapPeerWaitMs: integer('bootstrapPeerWaitMs', raw.bootstrapPeerWaitMs, DEFAULT_BOOTSTRAP_PEER_WAIT_MS, 0, 600_000),

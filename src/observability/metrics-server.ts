@@ -17,6 +17,7 @@ export function renderMetrics(s: NodeStatus): string {
     ['baton_up', 'The node is serving (1) or not (0).', 'gauge', s.state === 'serving' ? 1 : 0],
     ['baton_sessions', 'Sessions held, by kind.', 'gauge', Number(s.sessionsOwned ?? 0), { kind: 'owned' }],
     ['baton_sessions', 'Sessions held, by kind.', 'gauge', Number(s.sessionsReplicated ?? 0), { kind: 'replicated' }],
+    ['baton_sessions_packed', 'Sessions held encoded until touched (loaded from a snapshot, or idle).', 'gauge', Number(s.sessionsPacked ?? 0)],
     ['baton_pending_timers', 'Timers waiting to fire on owned sessions.', 'gauge', Number(s.pendingTimers ?? 0)],
     ['baton_operations_applied_total', 'Operations applied since start.', 'counter', Number(s.operationsApplied ?? 0)],
     ['baton_operations_refused_total', 'Operations refused since start.', 'counter', Number(s.operationsRefused ?? 0)],

@@ -9,7 +9,7 @@ import type { Welcome__Output } from '../generated/baton/v1/Welcome.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
 import { fromServiceError } from '../rpc/status-mapper.js';
 import type { SessionEngine } from '../sessions/session-engine.js';
-import type { SessionRecord } from '../sessions/session-record.js';
+import type { LoadedRecord } from '../snapshots/snapshot-store.js';
 import { checkPeer } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
 import { fromWire } from './record-codec.js';
@@ -18,7 +18,7 @@ export type UpstreamState = 'none' | 'connecting' | 'loading' | 'streaming' | 'r
 export type ResyncPath = '' | 'partial' | 'full-redis' | 'full-stream';
 
 /** Loads the peer's sessions from the newest Redis snapshot. */
-export type SnapshotLoader = (owner: string) => Promise<{ records: SessionRecord[]; watermark: { replicationId: string; offset: number } | undefined }>;
+export type SnapshotLoader = (owner: string) => Promise<{ records: LoadedRecord[]; watermark: { replicationId: string; offset: number } | undefined }>;
 
 export interface ReplicaLinkOptions {
   readonly identity: PeerIdentity;
@@ -292,8 +292,8 @@ export class ReplicaLink {
     }
     if (batch.fullSyncDone && this.fullCopySeen !== undefined && this.info.peer !== undefined) {
       // Sessions of the peer that were not in the full copy are gone there.
-      for (const record of this.engine.recordsOwnedBy(this.info.peer.nodeId)) {
-        if (!this.fullCopySeen.has(record.sessionId)) this.engine.remove(record.sessionId);
+      for (const id of this.engine.idsOwnedBy(this.info.peer.nodeId)) {
+        if (!this.fullCopySeen.has(id)) this.engine.remove(id);
       }
       this.fullCopySeen = undefined;
       this.update({ state: 'streaming' });
@@ -302,9 +302,9 @@ export class ReplicaLink {
     this.ack(call);
   }
 
-  private replaceOwnedBy(owner: string, records: readonly SessionRecord[]): void {
+  private replaceOwnedBy(owner: string, records: readonly LoadedRecord[]): void {
     const keep = new Set(records.map((r) => r.sessionId));
-    for (const record of this.engine.recordsOwnedBy(owner)) if (!keep.has(record.sessionId)) this.engine.remove(record.sessionId);
-    for (const record of records) this.engine.install(record, true);
+    for (const id of this.engine.idsOwnedBy(owner)) if (!keep.has(id)) this.engine.remove(id);
+    for (const r of records) this.engine.installPacked(r.packed, r.sessionId, r.owner, r.timers);
   }
 }

@@ -21,6 +21,9 @@ import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
 import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, ownedFromByteString, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
+import { encodeRecord } from '../replication/record-codec.js';
+import { ownerKey, pack, packedBytes, packedHead, unpack } from './packed-record.js';
+import type { PackedRecord } from './packed-record.js';
 import { TimerQueue } from './timer-queue.js';
 import type { DueTimer } from './timer-queue.js';
 
@@ -105,6 +108,8 @@ export type EngineListener = (event: EngineEvent) => void;
 export interface EngineStats {
   readonly sessions: number;
   readonly sessionsOwned: number;
+  /** Sessions kept encoded (loaded from a snapshot or idle; see packed-record.ts). */
+  readonly sessionsPacked: number;
   readonly pendingTimers: number;
   readonly operationsApplied: number;
   readonly operationsRefused: number;
@@ -213,7 +218,13 @@ class OperationContext implements ApplyContext, InitContext {
  * session is never seen half-changed.
  */
 export class SessionEngine {
-  private readonly sessions = new Map<string, SessionRecord>();
+  /** Every session, as its record object or, while untouched, packed (see packed-record.ts). */
+  private readonly sessions = new Map<string, SessionRecord | PackedRecord>();
+  private packed = 0;
+  /** Where packIdle() goes on; undefined between passes. */
+  private packSweep: Iterator<[string, SessionRecord | PackedRecord]> | undefined;
+  /** This node's id as packed records hold it. */
+  private readonly ownKey: string;
   private readonly watchers = new Map<string, Set<EngineListener>>();
   private readonly listeners: EngineListener[] = [];
   private readonly timerQueue: TimerQueue;
@@ -231,6 +242,7 @@ export class SessionEngine {
     private readonly placement: Placement = LOCAL_PLACEMENT,
   ) {
     this.timerQueue = new TimerQueue((due) => this.fireTimer(due), now);
+    this.ownKey = ownerKey(options.nodeId);
   }
 
   /** Cluster epoch stamped on records this node writes. */
@@ -265,7 +277,7 @@ export class SessionEngine {
    * `dedupeComplete` false means `record.dedupe` holds only new entries.
    */
   install(record: SessionRecord, dedupeComplete: boolean): boolean {
-    const existing = this.sessions.get(record.sessionId);
+    const existing = this.live(record.sessionId);
     if (existing !== undefined && existing.version > record.version) return false;
     if (existing !== undefined && existing.owner === this.options.nodeId && record.owner !== this.options.nodeId) {
       this.logger.warn(
@@ -287,9 +299,23 @@ export class SessionEngine {
     return true;
   }
 
+  /**
+   * Stores a record loaded from a snapshot as it is, packed: it is decoded
+   * the first time anything touches it. `head` is what scanRecord read off
+   * it. A session already held, or owned here with timers to schedule, is
+   * installed decoded instead.
+   */
+  installPacked(packed: PackedRecord, sessionId: string, owner: string, timers: number): boolean {
+    if (this.sessions.has(sessionId) || (timers > 0 && owner === this.options.nodeId)) return this.install(unpack(packed), true);
+    this.sessions.set(sessionId, packed);
+    this.packed += 1;
+    if (owner === this.options.nodeId) this.owned += 1;
+    return true;
+  }
+
   /** Drops a record (a replicated close, or a resync that replaces a peer's sessions). */
   remove(sessionId: string): void {
-    const existing = this.sessions.get(sessionId);
+    const existing = this.live(sessionId);
     if (existing === undefined) return;
     this.forget(existing);
     this.sessions.delete(sessionId);
@@ -302,18 +328,83 @@ export class SessionEngine {
   /** Every record owned by `nodeId` (this node's own, or the peer's replicas). */
   recordsOwnedBy(nodeId: string): SessionRecord[] {
     const out: SessionRecord[] = [];
-    for (const record of this.sessions.values()) if (record.owner === nodeId) out.push(record);
+    const key = nodeId === this.options.nodeId ? this.ownKey : ownerKey(nodeId);
+    for (const entry of this.sessions.values()) {
+      if (typeof entry !== 'string') {
+        if (entry.owner === nodeId) out.push(entry);
+      } else if (packedHead(entry).owner === key) out.push(unpack(entry));
+    }
     return out;
   }
 
-  /** Every record, owned or replicated. */
-  records(): IterableIterator<SessionRecord> {
-    return this.sessions.values();
+  /** The ids of the sessions owned by `nodeId`, without unpacking any. */
+  idsOwnedBy(nodeId: string): string[] {
+    const out: string[] = [];
+    const key = nodeId === this.options.nodeId ? this.ownKey : ownerKey(nodeId);
+    for (const [id, entry] of this.sessions) {
+      if (typeof entry === 'string' ? packedHead(entry).owner === key : entry.owner === nodeId) out.push(id);
+    }
+    return out;
   }
 
-  /** Looks a record up without ownership checks (snapshots, status). */
+  /** Every record, owned or replicated; packed ones are decoded for the caller and stay packed. */
+  *records(): IterableIterator<SessionRecord> {
+    for (const entry of this.sessions.values()) yield typeof entry === 'string' ? unpack(entry) : entry;
+  }
+
+  /** Looks a record up without ownership checks (status); a packed one stays packed. */
   peek(sessionId: string): SessionRecord | undefined {
-    return this.sessions.get(sessionId);
+    const entry = this.sessions.get(sessionId);
+    return typeof entry === 'string' ? unpack(entry) : entry;
+  }
+
+  /**
+   * A session this node owns as a snapshot stores it: its version and
+   * encoded record (a packed one as it is). Undefined when it is gone or
+   * owned elsewhere.
+   */
+  snapshotOf(sessionId: string): { version: number; payload: Buffer } | undefined {
+    const entry = this.sessions.get(sessionId);
+    if (entry === undefined) return undefined;
+    if (typeof entry !== 'string') {
+      return entry.owner === this.options.nodeId ? { version: entry.version, payload: encodeRecord(entry) } : undefined;
+    }
+    const { version, owner } = packedHead(entry);
+    return owner === this.ownKey ? { version, payload: packedBytes(entry) } : undefined;
+  }
+
+  /**
+   * Packs the records nobody changed for `idleMs` (see packed-record.ts),
+   * visiting at most `budget` sessions from where the last call stopped, so
+   * a pass over many sessions spreads over turns of the event loop. Returns
+   * true when the pass is complete.
+   */
+  packIdle(idleMs: number, budget: number): boolean {
+    this.packSweep ??= this.sessions.entries();
+    const before = this.now() - idleMs;
+    for (let visited = 0; visited < budget; visited++) {
+      const next = this.packSweep.next();
+      if (next.done === true) {
+        this.packSweep = undefined;
+        return true;
+      }
+      const [id, entry] = next.value;
+      if (typeof entry !== 'string' && entry.updatedAtMs <= before) {
+        this.sessions.set(id, pack(entry));
+        this.packed += 1;
+      }
+    }
+    return false;
+  }
+
+  /** The record of a session as an object, unpacking it for good if it was packed. */
+  private live(sessionId: string): SessionRecord | undefined {
+    const entry = this.sessions.get(sessionId);
+    if (typeof entry !== 'string') return entry;
+    const record = unpack(entry);
+    this.sessions.set(sessionId, record);
+    this.packed -= 1;
+    return record;
   }
 
   private forget(record: SessionRecord): void {
@@ -325,7 +416,7 @@ export class SessionEngine {
   /** The record, if this node owns it; otherwise "ask the owner". */
   getOwned(sessionId: string): SessionRecord {
     checkId('session_id', sessionId);
-    const record = this.sessions.get(sessionId);
+    const record = this.live(sessionId);
     if (record === undefined) {
       // Not here: where new sessions open is where it would be (a secondary
       // that has not caught up yet must not answer "not found").
@@ -350,6 +441,7 @@ export class SessionEngine {
     return {
       sessions: this.sessions.size,
       sessionsOwned: this.owned,
+      sessionsPacked: this.packed,
       pendingTimers: this.timerQueue.size,
       operationsApplied: this.applied,
       operationsRefused: this.refused,
@@ -379,7 +471,7 @@ export class SessionEngine {
 
   get(sessionId: string): SessionRecord {
     checkId('session_id', sessionId);
-    const record = this.sessions.get(sessionId);
+    const record = this.live(sessionId);
     if (record === undefined) throw new SessionNotFoundError(sessionId);
     return record;
   }
@@ -396,7 +488,7 @@ export class SessionEngine {
     const loaded = this.registry.get(command.sessionType);
     if (command.sessionId !== '') checkId('session_id', command.sessionId, SESSION_ID_PATTERN);
     if (command.opId !== '') checkId('op_id', command.opId);
-    const existing = command.sessionId === '' ? undefined : this.sessions.get(command.sessionId);
+    const existing = command.sessionId === '' ? undefined : this.live(command.sessionId);
     if (existing !== undefined) {
       if (command.opId !== '' && existing.sessionType === command.sessionType && findDedupe(existing, command.opId)) {
         return { record: existing, deduplicated: true };
@@ -547,7 +639,7 @@ export class SessionEngine {
   }
 
   private fireTimer(due: DueTimer): void {
-    const record = this.sessions.get(due.sessionId);
+    const record = this.live(due.sessionId);
     if (record === undefined || record.owner !== this.options.nodeId) return;
     const entry = record.timers.find((t) => t.timerId === due.timerId && t.deadlineMs === due.deadlineMs);
     if (entry === undefined) return;

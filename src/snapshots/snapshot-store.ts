@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisRefusedError } from '../errors.js';
-import { decodeRecord } from '../replication/record-codec.js';
-import type { SessionRecord } from '../sessions/session-record.js';
+import { scanRecord } from '../replication/record-codec.js';
+import type { RecordHead } from '../replication/record-codec.js';
+import type { PackedRecord } from '../sessions/packed-record.js';
 import { RedisKeys, SNAPSHOT_FORMAT } from './redis-keys.js';
 import { callScript, SCRIPTS, ScriptCode } from './redis-scripts.js';
 
@@ -16,8 +17,18 @@ export interface Watermark {
   readonly offset: number;
 }
 
+/** A record a snapshot load found, checked against its key and `v` field, kept packed. */
+export interface LoadedRecord {
+  readonly sessionId: string;
+  readonly owner: string;
+  /** How many timers it holds. */
+  readonly timers: number;
+  readonly packed: PackedRecord;
+}
+
 export interface LoadedSnapshot {
-  readonly records: SessionRecord[];
+  /** Records handed to the load's callback. */
+  readonly loaded: number;
   readonly watermarks: ReadonlyMap<string, Watermark>;
   readonly epoch: number;
   /** Keys whose record could not be decoded (skipped). */
@@ -33,6 +44,23 @@ function isDecimal(bytes: Buffer, n: number): boolean {
     rest = Math.floor(rest / 10);
   }
   return rest === 0 && bytes.length > 0 && (bytes[0] !== 48 || bytes.length === 1);
+}
+
+/**
+ * Owner node ids of a snapshot's records: a pair's snapshot names two, so
+ * each is decoded once and then found by comparing bytes.
+ */
+class OwnerNames {
+  private readonly known: { bytes: Buffer; name: string }[] = [];
+
+  read(buf: Buffer, start: number, end: number): string {
+    for (const { bytes, name } of this.known) {
+      if (bytes.length === end - start && buf.compare(bytes, 0, bytes.length, start, end) === 0) return name;
+    }
+    const name = buf.toString('utf8', start, end);
+    if (this.known.length < 8) this.known.push({ bytes: Buffer.from(buf.subarray(start, end)), name });
+    return name;
+  }
 }
 
 /** A write the script refused. */
@@ -151,13 +179,16 @@ export class SnapshotStore {
   }
 
   /**
-   * Loads every record with pipelined HGETALLs, several chunks in flight.
-   * A record that cannot be decoded, or that does not match its key and `v`
-   * field, is logged, counted and skipped.
+   * Loads every record with pipelined HGETALLs, several chunks in flight,
+   * and hands each to `onRecord` as it arrives, packed: checked with
+   * scanRecord, not decoded (docs/snapshots.md, "Bootstrap"). A record that
+   * cannot be decoded, or that does not match its key and `v` field, is
+   * logged, counted and skipped.
    */
-  async load(): Promise<LoadedSnapshot> {
+  async load(onRecord: (record: LoadedRecord) => void): Promise<LoadedSnapshot> {
     const [keys, watermarks, epoch] = await Promise.all([this.sessionKeys(), this.watermarks(), this.readEpoch()]);
-    const records: SessionRecord[] = [];
+    let loaded = 0;
+    const owners = new OwnerNames();
     const corrupt: string[] = [];
     const prefix = this.keys.sessionPrefix;
     const skip = (key: string, err: unknown): void => {
@@ -178,24 +209,27 @@ export class SnapshotStore {
           const key = chunk[i] as string;
           const { r, v } = value;
           if (r === undefined) continue; // deleted between SCAN and HGETALL
-          let record: SessionRecord;
+          let head: RecordHead;
           try {
-            record = decodeRecord(r);
+            head = scanRecord(r);
           } catch (e) {
             skip(key, e);
             continue;
           }
-          const id = record.sessionId;
-          if (key.length !== prefix.length + id.length || !key.endsWith(id) || !key.startsWith(prefix) || v === undefined || !isDecimal(v, record.version)) {
+          const id = r.toString('utf8', head.idStart, head.idEnd);
+          if (key.length !== prefix.length + id.length || !key.endsWith(id) || !key.startsWith(prefix) || v === undefined || !isDecimal(v, head.version)) {
             skip(key, new Error('record does not match its key or version field'));
             continue;
           }
-          records.push(record);
+          const owner = owners.read(r, head.ownerStart, head.ownerEnd);
+          const { timers } = head;
+          onRecord({ sessionId: id, owner, timers, packed: r.toString('latin1') });
+          loaded++;
         }
       }
     };
     await Promise.all(Array.from({ length: LOAD_PARALLEL }, worker));
     if (corrupt.length > 10) this.logger.error({ count: corrupt.length }, 'corrupt snapshot records skipped (first 10 logged)');
-    return { records, watermarks, epoch, corrupt };
+    return { loaded, watermarks, epoch, corrupt };
   }
 }

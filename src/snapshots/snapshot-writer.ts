@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { encodeRecord } from '../replication/record-codec.js';
 import type { ReplicationLog } from '../replication/replication-log.js';
 import type { EngineEvent, SessionEngine } from '../sessions/session-engine.js';
 import { ScriptCode } from './redis-scripts.js';
@@ -99,7 +98,7 @@ export class SnapshotWriter {
   }
 
   markAllOwnedDirty(): void {
-    for (const record of this.engine.recordsOwnedBy(this.options.nodeId)) this.dirty.add(record.sessionId);
+    for (const id of this.engine.idsOwnedBy(this.options.nodeId)) this.dirty.add(id);
   }
 
   /** Writes every owned session; resolves with the offset the snapshot then reflects. */
@@ -154,12 +153,8 @@ export class SnapshotWriter {
         await new Promise((resolve) => setImmediate(resolve));
       };
       for (const id of ids) {
-        const record = this.engine.peek(id);
-        if (record === undefined || record.owner !== this.options.nodeId) {
-          slice.push({ sessionId: id, version: undefined, payload: undefined });
-        } else {
-          slice.push({ sessionId: id, version: record.version, payload: encodeRecord(record) });
-        }
+        const held = this.engine.snapshotOf(id);
+        slice.push({ sessionId: id, version: held?.version, payload: held?.payload });
         if (slice.length >= this.options.batch) await send();
       }
       if (slice.length > 0) await send();

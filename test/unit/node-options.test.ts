@@ -16,7 +16,9 @@ describe('compileNodeOptions', () => {
       logLevel: 'info',
       graceMs: 10_000,
       dedupeWindow: 32,
+      packIdleMs: 10_000,
     });
+    expect(compileNodeOptions({ handlers, packIdleMs: '0' }).packIdleMs).toBe(0);
   });
 
   it('accepts handlers as a list, a comma-separated string or an object', () => {
@@ -31,6 +33,7 @@ describe('compileNodeOptions', () => {
 
   it.each([
     [{ handlers }, 'maxSessions', '0', /--max-sessions: got "0"; expected an integer from 1/],
+    [{ handlers }, 'packIdleMs', '-1', /--pack-idle-ms: got "-1"; expected an integer from 0 to 86400000/],
     [{ handlers }, 'maxStateBytes', '1.5', /--max-state-bytes: got "1.5"/],
     [{ handlers }, 'listen', '127.0.0.1', /--listen: got "127.0.0.1"; expected HOST:PORT/],
     [{ handlers }, 'listen', '[nothex]:80', /--listen/],

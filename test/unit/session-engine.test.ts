@@ -123,3 +123,84 @@ describe('schema versions', () => {
     );
   });
 });
+
+describe('packed sessions', () => {
+  const IDLE_MS = 1_000;
+
+  it('packs only sessions unchanged for the idle time, and unpacks one on its next operation', () => {
+    open('idle');
+    engine.apply({ sessionId: 'idle', opId: 'a', op: json({ type: 'add', by: 5 }) });
+    vi.advanceTimersByTime(IDLE_MS);
+    open('busy');
+    expect(engine.packIdle(IDLE_MS, 100)).toBe(true);
+    expect(engine.stats()).toMatchObject({ sessions: 2, sessionsOwned: 2, sessionsPacked: 1 });
+    const again = engine.apply({ sessionId: 'idle', opId: 'b', op: json({ type: 'add', by: 1 }) });
+    expect(again).toMatchObject({ version: 2, deduplicated: false });
+    expect(decode(again.reply)).toEqual({ value: 6 });
+    expect(engine.stats().sessionsPacked).toBe(0);
+  });
+
+  it('answer a retry with the original reply', () => {
+    open('r');
+    engine.apply({ sessionId: 'r', opId: 'once', op: json({ type: 'add', by: 7 }) });
+    vi.advanceTimersByTime(IDLE_MS);
+    engine.packIdle(IDLE_MS, 100);
+    expect(engine.stats().sessionsPacked).toBe(1);
+    const retry = engine.apply({ sessionId: 'r', opId: 'once', op: json({ type: 'add', by: 7 }) });
+    expect(retry).toMatchObject({ version: 1, deduplicated: true });
+    expect(decode(retry.reply)).toEqual({ value: 7 });
+  });
+
+  it('keep their timers: one fires on time and a closed one never does', () => {
+    open('t');
+    open('c');
+    engine.apply({ sessionId: 't', opId: 'x', op: json({ type: 'schedule', timerId: 'z', inMs: 5_000 }) });
+    engine.apply({ sessionId: 'c', opId: 'x', op: json({ type: 'schedule', timerId: 'z', inMs: 5_000 }) });
+    vi.advanceTimersByTime(IDLE_MS);
+    engine.packIdle(IDLE_MS, 100);
+    expect(engine.stats()).toMatchObject({ sessionsPacked: 2, pendingTimers: 2 });
+    engine.close({ sessionId: 'c', opId: '' });
+    expect(engine.stats().pendingTimers).toBe(1);
+    vi.advanceTimersByTime(5_000);
+    expect(decode(engine.get('t').state)).toMatchObject({ fired: ['z'] });
+    expect(engine.stats().pendingTimers).toBe(0);
+  });
+
+  it('spread a pass over calls, never visiting more than the budget at once', () => {
+    for (let i = 0; i < 5; i++) open(`s${i}`);
+    vi.advanceTimersByTime(IDLE_MS);
+    expect(engine.packIdle(IDLE_MS, 2)).toBe(false);
+    expect(engine.stats().sessionsPacked).toBe(2);
+    expect(engine.packIdle(IDLE_MS, 2)).toBe(false);
+    expect(engine.packIdle(IDLE_MS, 2)).toBe(true);
+    expect(engine.stats().sessionsPacked).toBe(5);
+  });
+
+  it('are listed, looked up and snapshotted as the records they hold, staying packed', () => {
+    open('k');
+    engine.apply({ sessionId: 'k', opId: 'a', op: json({ type: 'add', by: 3 }) });
+    const live = engine.snapshotOf('k');
+    vi.advanceTimersByTime(IDLE_MS);
+    engine.packIdle(IDLE_MS, 100);
+    expect(engine.snapshotOf('k')).toEqual(live);
+    expect(engine.idsOwnedBy('unit')).toEqual(['k']);
+    expect(engine.idsOwnedBy('other')).toEqual([]);
+    expect(engine.recordsOwnedBy('unit').map((r) => r.version)).toEqual([1]);
+    expect([...engine.records()].map((r) => r.sessionId)).toEqual(['k']);
+    expect(decode((engine.peek('k') as { state: string }).state)).toMatchObject({ value: 3 });
+    expect(engine.stats().sessionsPacked).toBe(1);
+  });
+
+  it('installed from a snapshot count as owned, and give way to a newer replicated copy', () => {
+    open('src');
+    engine.apply({ sessionId: 'src', opId: 'a', op: json({ type: 'add', by: 2 }) });
+    const bytes = (engine.snapshotOf('src') as { payload: Buffer }).payload;
+    const other = new SessionEngine(OPTIONS, registry, pino({ level: 'silent' }));
+    other.installPacked(bytes.toString('latin1'), 'src', 'unit', 0);
+    expect(other.stats()).toMatchObject({ sessions: 1, sessionsOwned: 1, sessionsPacked: 1 });
+    const newer = { ...engine.get('src'), version: 9 };
+    expect(other.install(newer, true)).toBe(true);
+    expect(other.stats()).toMatchObject({ sessions: 1, sessionsOwned: 1, sessionsPacked: 0 });
+    expect(other.get('src').version).toBe(9);
+  });
+});
