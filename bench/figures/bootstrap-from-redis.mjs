@@ -2,54 +2,30 @@
 // the very same keys raw. The snapshot is the one figure 6's daemon left
 // in Redis. Each round restarts that node (same node id, same cluster) and
 // takes the bootstrap time it reports in `baton status` (SCAN, pipelined
-// HGETALL, decode, install), and reads the keys with SCAN plus pipelined
+// HGETALL, check, install), and reads the keys with SCAN plus pipelined
 // HGETALL and nothing else, chunked as Baton's loader does (1000 keys per
-// pipeline, 4 pipelines in flight), from a fresh connection. The order of
-// the two alternates per round.
+// pipeline, 4 pipelines in flight), in a fresh process: a bootstrap runs
+// once per process, before its code is warm, and the baseline must not
+// read with code that earlier rounds warmed. The order of the two
+// alternates per round.
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import { promisify } from 'node:util';
 import { startBatonDaemon } from '../harness/baton-daemon.mjs';
 import { redisArgs } from '../harness/baton-pair.mjs';
 import { nodeStatus } from '../harness/node-status.mjs';
+import { CHUNK, PARALLEL } from '../harness/raw-snapshot-read.mjs';
 import { figureRow, measured } from '../report/figure-row.mjs';
 
-const CHUNK = 1_000;
-const PARALLEL = 4;
-const SCAN_COUNT = 2_000;
-const BASELINE_NAME = `raw SCAN + pipelined HGETALL of the same keys (${CHUNK}/pipeline, ${PARALLEL} in flight)`;
+const RAW_READ_PATH = new URL('../harness/raw-snapshot-read.mjs', import.meta.url).pathname;
+const RAW_READ_TIMEOUT_MS = 120_000;
+const BASELINE_NAME = `raw SCAN + pipelined HGETALL of the same keys (${CHUNK}/pipeline, ${PARALLEL} in flight), in a fresh process`;
+const run = promisify(execFile);
 
-/** SCAN then pipelined HGETALL of every session key of `cluster`; resolves with { ms, records }. */
+/** The baseline, in a fresh process like the node's; resolves with { ms, records }. */
 async function readRaw(port, cluster) {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    const started = performance.now();
-    const keys = [];
-    let cursor = '0';
-    do {
-      const [next, page] = await redis.scan(cursor, 'MATCH', `baton:{${cluster}}:s:*`, 'COUNT', SCAN_COUNT);
-      cursor = next;
-      keys.push(...page);
-    } while (cursor !== '0');
-    let next = 0;
-    let records = 0;
-    const lane = async () => {
-      while (next < keys.length) {
-        const chunk = keys.slice(next, next + CHUNK);
-        next += CHUNK;
-        const pipeline = redis.pipeline();
-        for (const key of chunk) pipeline.hgetallBuffer(key);
-        for (const [err, fields] of await pipeline.exec()) {
-          if (err !== null) throw err;
-          if (fields.r !== undefined) records++;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: PARALLEL }, lane));
-    return { ms: performance.now() - started, records };
-  } finally {
-    redis.disconnect();
-  }
+  const { stdout } = await run(process.execPath, [RAW_READ_PATH, String(port), cluster], { timeout: RAW_READ_TIMEOUT_MS });
+  return JSON.parse(stdout);
 }
 
 /** Restarts the snapshot's node; resolves with what it reports about its bootstrap. */
@@ -92,7 +68,7 @@ export function bootstrapRows({ snapshot, baton, raw }) {
   const common = { figure: '4', baselineName: BASELINE_NAME, paired: true };
   const note =
     `the snapshot figure 6 left: ${snapshot.sessions} sessions, ${snapshot.stateBytes} B state, ${snapshot.hotSessions} of them with a full dedupe window; ` +
-    `Baton's time is the bootstrapMs the node reports (SCAN, HGETALL, decode, install); baseline: ${BASELINE_NAME}, no decoding`;
+    `Baton's time is the bootstrapMs the node reports (SCAN, HGETALL, check, install packed); baseline: ${BASELINE_NAME}, no decoding`;
   return [
     figureRow({
       ...common, id: 'bootstrap.time', name: `Bootstrap ${snapshot.sessions} sessions from Redis`, unit: 'ms', better: 'lower',

@@ -1,6 +1,7 @@
 // Heap + external per session of one SessionEngine, in-process, no network:
 // N counter sessions padded to a ~200-byte state, then a full dedupe window
-// on some of them. Run after `npm run build`:
+// on some of them, then all of them packed (kept encoded, as a node keeps
+// idle sessions). Run after `npm run build`:
 //   node --expose-gc bench/micro/engine-memory.mjs [sessions=50000] [hot=5000]
 // Deterministic enough to compare two builds of the record layout; the
 // daemon's resident figure is figure 6 of `npm run bench`.
@@ -49,6 +50,9 @@ for (let k = 0; k < WINDOW; k++) {
 }
 const filled = retained();
 const stateBytes = engine.peek('micro-session-0').state.length;
+// Every session is idle as of now: one pass packs them all.
+while (!engine.packIdle(0, 10_000));
+const packed = retained();
 console.log(
   JSON.stringify({
     sessions,
@@ -58,6 +62,10 @@ console.log(
     ratioToState: Number(((opened - start) / sessions / stateBytes).toFixed(2)),
     hotSessions: hot,
     extraPerFullWindow: Math.round((filled - opened) / hot),
+    // Over all sessions, hot ones included: per session once packed, and its ratio to the state.
+    packedPerSession: Math.round((packed - start) / sessions),
+    packedRatioToState: Number(((packed - start) / sessions / stateBytes).toFixed(2)),
     held: engine.stats().sessions,
+    packedSessions: engine.stats().sessionsPacked,
   }),
 );
