@@ -41,22 +41,22 @@ async function forEach(count, concurrency, task) {
 /** Applies `op` to the sessions `${prefix}0..count-1` in turn. */
 const applyInTurn = (prefix, count, op) => (i) => client.apply(sessionId(prefix, i % count), op);
 
+/** Runs `fn(i)` for i in 0..count-1, `concurrency` at a time; resolves with the outcome and the time it took. */
+async function timedEach(count, concurrency, fn) {
+  const start = performance.now();
+  const outcome = await forEach(count, concurrency, fn);
+  return { ...outcome, elapsedMs: performance.now() - start };
+}
+
 serveRequests({
   /** `addresses`: every node of the system, the one that owns new sessions first. */
   async connect({ addresses }) {
     client = new BatonClient({ nodes: addresses, deadlineMs: CALL_DEADLINE_MS });
     return { clientId: client.options.clientId };
   },
-  async open({ prefix, count, concurrency, params }) {
-    const start = performance.now();
-    const outcome = await forEach(count, concurrency, (i) => client.open('counter', { sessionId: sessionId(prefix, i), params }));
-    return { ...outcome, elapsedMs: performance.now() - start };
-  },
-  async applyEach({ prefix, count, concurrency, op }) {
-    const start = performance.now();
-    const outcome = await forEach(count, concurrency, (i) => client.apply(sessionId(prefix, i), op));
-    return { ...outcome, elapsedMs: performance.now() - start };
-  },
+  open: ({ prefix, count, concurrency, params }) => timedEach(count, concurrency, (i) => client.open('counter', { sessionId: sessionId(prefix, i), params })),
+  applyEach: ({ prefix, count, concurrency, op }) => timedEach(count, concurrency, (i) => client.apply(sessionId(prefix, i), op)),
+  closeEach: ({ prefix, count, concurrency }) => timedEach(count, concurrency, (i) => client.close(sessionId(prefix, i))),
   /** Size of a session's state as the node holds it (JSON-encoded). */
   async stateBytes({ sessionId: id }) {
     const snapshot = await client.get(id);
