@@ -78,6 +78,33 @@ describe('idle sessions kept encoded', () => {
     expect(changed.map((r) => (r as { sessionId: string }).sessionId).sort()).toEqual([ids[5], timed].sort());
   });
 
+  it('are copied whole to a replica that needs a full copy', async () => {
+    // No Redis: the owner streams its sessions, most of them packed.
+    const pair = await Pair.start({ args: ['--pack-idle-ms', String(PACK_IDLE_MS)], argsA: ['--backlog-bytes', '2048'] });
+    const client = new BatonClient({ nodes: pair.nodes });
+    clients.push(client);
+    await pair.inSync();
+    const ids: string[] = [];
+    for (let i = 0; i < SESSIONS; i++) {
+      const { sessionId } = await client.open('counter', { params: { start: i } });
+      await client.apply(sessionId, { type: 'schedule', timerId: 'far', inMs: 600_000 });
+      ids.push(sessionId);
+    }
+    pair.node('b').signal('SIGKILL');
+    await pair.node('b').waitExit();
+    // Far more than the backlog holds, all on one session: the others go idle.
+    for (let i = 0; i < 100; i++) await client.apply(ids[0] as string, { type: 'add' });
+    await allPacked(pair, 'a', SESSIONS);
+    await pair.startNode('b');
+    await pair.inSync();
+    expect((await pair.status('b')).replication?.resyncPath).toBe('full-stream');
+    const onA = (await pair.records('a')).map(comparable);
+    expect(onA).toHaveLength(SESSIONS);
+    expect((await pair.records('b')).map(comparable)).toEqual(onA);
+    // Copying them out did not unpack them.
+    expect(Number((await pair.status('a')).sessionsPacked)).toBe(SESSIONS);
+  });
+
   it('are what a restarted node loads from the snapshot, and serves', async () => {
     const pair = await Pair.start({ redisUrl: redisServer().url, cluster: 'packed-boot', args: ['--snapshot-interval-ms', '100'] });
     const client = new BatonClient({ nodes: pair.nodes });
