@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatonClient } from '../../src/index.js';
 import type { SessionRecord__Output } from '../../src/generated/baton/v1/SessionRecord.js';
 import { Pair } from '../helpers/pair.js';
+import type { PairOptions } from '../helpers/pair.js';
 import { usePrivateRedis } from '../helpers/lifecycle.js';
 
 // Idle sessions are kept encoded (src/sessions/packed-record.ts): on both
@@ -30,22 +31,34 @@ function comparable(r: SessionRecord__Output): unknown {
   };
 }
 
+async function started(options: PairOptions): Promise<{ pair: Pair; client: BatonClient }> {
+  const pair = await Pair.start(options);
+  const client = new BatonClient({ nodes: pair.nodes });
+  clients.push(client);
+  await pair.inSync();
+  return { pair, client };
+}
+
+/** Opens SESSIONS counter sessions and applies `first(i)` to the i-th; returns their ids. */
+async function openEach(client: BatonClient, first: (i: number) => { op: unknown; opId?: string }): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const { sessionId } = await client.open('counter', { params: { start: i } });
+    const { op, opId } = first(i);
+    await client.apply(sessionId, op, opId === undefined ? {} : { opId });
+    ids.push(sessionId);
+  }
+  return ids;
+}
+
 async function allPacked(pair: Pair, name: 'a' | 'b', count: number): Promise<void> {
   await expect.poll(async () => Number((await pair.status(name)).sessionsPacked), { timeout: 10_000, interval: 50 }).toBe(count);
 }
 
 describe('idle sessions kept encoded', () => {
   it('come back whole on both nodes: state, dedupe window, timers and version', async () => {
-    const pair = await Pair.start({ redisUrl: redisServer().url, cluster: 'packed', args: ['--pack-idle-ms', String(PACK_IDLE_MS)] });
-    const client = new BatonClient({ nodes: pair.nodes });
-    clients.push(client);
-    await pair.inSync();
-    const ids: string[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      const { sessionId } = await client.open('counter', { params: { start: i } });
-      await client.apply(sessionId, { type: 'add', by: 1 }, { opId: `first-${i}` });
-      ids.push(sessionId);
-    }
+    const { pair, client } = await started({ redisUrl: redisServer().url, cluster: 'packed', args: ['--pack-idle-ms', String(PACK_IDLE_MS)] });
+    const ids = await openEach(client, (i) => ({ op: { type: 'add', by: 1 }, opId: `first-${i}` }));
     const timed = ids[0] as string;
     await client.apply(timed, { type: 'schedule', timerId: 'later', inMs: 2_500 });
     await pair.inSync();
@@ -80,16 +93,8 @@ describe('idle sessions kept encoded', () => {
 
   it('are copied whole to a replica that needs a full copy', async () => {
     // No Redis: the owner streams its sessions, most of them packed.
-    const pair = await Pair.start({ args: ['--pack-idle-ms', String(PACK_IDLE_MS)], argsA: ['--backlog-bytes', '2048'] });
-    const client = new BatonClient({ nodes: pair.nodes });
-    clients.push(client);
-    await pair.inSync();
-    const ids: string[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      const { sessionId } = await client.open('counter', { params: { start: i } });
-      await client.apply(sessionId, { type: 'schedule', timerId: 'far', inMs: 600_000 });
-      ids.push(sessionId);
-    }
+    const { pair, client } = await started({ args: ['--pack-idle-ms', String(PACK_IDLE_MS)], argsA: ['--backlog-bytes', '2048'] });
+    const ids = await openEach(client, () => ({ op: { type: 'schedule', timerId: 'far', inMs: 600_000 } }));
     pair.node('b').signal('SIGKILL');
     await pair.node('b').waitExit();
     // Far more than the backlog holds, all on one session: the others go idle.
@@ -106,10 +111,7 @@ describe('idle sessions kept encoded', () => {
   });
 
   it('are what a restarted node loads from the snapshot, and serves', async () => {
-    const pair = await Pair.start({ redisUrl: redisServer().url, cluster: 'packed-boot', args: ['--snapshot-interval-ms', '100'] });
-    const client = new BatonClient({ nodes: pair.nodes });
-    clients.push(client);
-    await pair.inSync();
+    const { pair, client } = await started({ redisUrl: redisServer().url, cluster: 'packed-boot', args: ['--snapshot-interval-ms', '100'] });
     const ids = await Promise.all(Array.from({ length: SESSIONS }, async () => (await client.open('counter')).sessionId));
     await pair.inSync();
     await pair.node('a').stop();
