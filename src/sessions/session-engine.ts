@@ -301,9 +301,9 @@ export class SessionEngine {
 
   /**
    * Stores a record loaded from a snapshot as it is, packed: it is decoded
-   * the first time anything touches it. `head` is what scanRecord read off
-   * it. A session already held, or owned here with timers to schedule, is
-   * installed decoded instead.
+   * the first time anything touches it. `owner` and `timers` (how many it
+   * holds) are what scanRecord read off it. A session already held, or
+   * owned here with timers to schedule, is installed decoded instead.
    */
   installPacked(packed: PackedRecord, sessionId: string, owner: string, timers: number): boolean {
     if (this.sessions.has(sessionId) || (timers > 0 && owner === this.options.nodeId)) return this.install(unpack(packed), true);

@@ -181,7 +181,7 @@ export class SnapshotStore {
   /**
    * Loads every record with pipelined HGETALLs, several chunks in flight,
    * and hands each to `onRecord` as it arrives, packed: checked with
-   * scanRecord, not decoded (docs/snapshots.md, "Bootstrap"). A record that
+   * scanRecord, not decoded (docs/snapshots.md, "Loading"). A record that
    * cannot be decoded, or that does not match its key and `v` field, is
    * logged, counted and skipped.
    */
