@@ -491,7 +491,7 @@ function scanNested(reader: WireReader): void {
   while (reader.pos < reader.end) {
     const tag = reader.uint32();
     const expected = NESTED_WIRE_TYPES[tag >>> 3];
-    if (expected !== undefined) reader.expect(expected, tag & 7, `field ${tag >>> 3}`);
+    if (expected !== undefined && expected !== (tag & 7)) throw reader.fail(`wire type ${tag & 7} for field ${tag >>> 3}`);
     reader.skip(tag & 7);
   }
   reader.leave(outer);
@@ -518,7 +518,8 @@ export function scanRecord(bytes: Buffer): RecordHead {
       const wireType = tag & 7;
       if (field === 0) throw reader.fail('field number 0');
       const expected = RECORD_WIRE_TYPES[field];
-      if (expected !== undefined) reader.expect(expected, wireType, `field ${field}`);
+      // Checked inline: the message is built only when it fails.
+      if (expected !== undefined && expected !== wireType) throw reader.fail(`wire type ${wireType} for field ${field}`);
       if (field === 3) head.version = reader.int64(false);
       else if (field === 1) {
         head.idStart = reader.skipDelimited();
