@@ -10,7 +10,10 @@ import type { ReplicaMessage__Output } from '../generated/baton/v1/ReplicaMessag
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SourceMessage } from '../generated/baton/v1/SourceMessage.js';
 import { toStatusObject } from '../rpc/status-mapper.js';
+import { unpack } from '../sessions/packed-record.js';
+import type { PackedRecord } from '../sessions/packed-record.js';
 import type { SessionEngine } from '../sessions/session-engine.js';
+import type { SessionRecord } from '../sessions/session-record.js';
 import type { DurabilityGate } from './durability-gate.js';
 import { checkPeer, checkTerms } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
@@ -19,6 +22,21 @@ import type { ReplicationLog } from './replication-log.js';
 
 /** Records per batch on the stream. */
 const BATCH_RECORDS = 512;
+
+/**
+ * A copy of held sessions as of now (see SessionEngine.heldBy): record
+ * objects in their wire form at once, since they change in place; packed
+ * ones as they are, since they never change. wireBatch() decodes those a
+ * batch at a time, so a full copy of many idle sessions never holds the
+ * event loop for the whole of it.
+ */
+function copyNow(held: readonly (SessionRecord | PackedRecord)[], offset: number | undefined): (WireRecord | PackedRecord)[] {
+  return held.map((entry) => (typeof entry === 'string' ? entry : toWire(entry, { offset })));
+}
+
+function wireBatch(copy: readonly (WireRecord | PackedRecord)[], offset: number | undefined): WireRecord[] {
+  return copy.map((entry) => (typeof entry === 'string' ? toWire(unpack(entry), { offset }) : entry));
+}
 /** How long the owner waits for the replica's Hello. */
 const HELLO_TIMEOUT_MS = 5_000;
 
@@ -195,11 +213,11 @@ export class ReplicationSource {
       }
       // Full copy on the stream: every owned record as it is now, then the log.
       cursor = this.log.offset;
-      const copy = this.engine.recordsOwnedBy(this.options.identity.nodeId).map((r) => toWire(r, { offset: cursor }));
+      const copy = copyNow(this.engine.heldBy(this.options.identity.nodeId), cursor);
       this.logger.info({ peer: theirs.nodeId, records: copy.length, offset: cursor, path: 'full-stream' }, 'streaming a full copy (full resync)');
       call.write(welcome('FULL_STREAM', cursor));
       for (let i = 0; i < copy.length && !stopped; i += BATCH_RECORDS) {
-        await writeAndWait<SourceMessage>(call, { batch: { records: copy.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() } });
+        await writeAndWait<SourceMessage>(call, { batch: { records: wireBatch(copy.slice(i, i + BATCH_RECORDS), cursor), sentAtMs: Date.now() } });
       }
       if (stopped) return;
       call.write({ batch: { records: [], fullSyncDone: true, sentAtMs: Date.now() } });
@@ -271,10 +289,10 @@ export class ReplicationSource {
       call.emit('error', toStatusObject(err));
       return;
     }
-    const records = this.engine.recordsOwnedBy(req.nodeId).map((r) => toWire(r));
+    const records = copyNow(this.engine.heldBy(req.nodeId), undefined);
     this.logger.info({ peer: req.nodeId, records: records.length }, 'handing back the peer\'s sessions');
     for (let i = 0; i < records.length; i += BATCH_RECORDS) {
-      await writeAndWait<RecordBatch>(call, { records: records.slice(i, i + BATCH_RECORDS), sentAtMs: Date.now() });
+      await writeAndWait<RecordBatch>(call, { records: wireBatch(records.slice(i, i + BATCH_RECORDS), undefined), sentAtMs: Date.now() });
     }
     call.end();
   }

@@ -325,14 +325,17 @@ export class SessionEngine {
     }
   }
 
-  /** Every record owned by `nodeId` (this node's own, or the peer's replicas). */
-  recordsOwnedBy(nodeId: string): SessionRecord[] {
-    const out: SessionRecord[] = [];
+  /**
+   * The sessions owned by `nodeId` (this node's own, or the peer's
+   * replicas) as they are held: record objects, which change in place (copy
+   * what must stay as of now before yielding), and packed records, which
+   * never change, so a caller can decode them later, a few at a time.
+   */
+  heldBy(nodeId: string): (SessionRecord | PackedRecord)[] {
+    const out: (SessionRecord | PackedRecord)[] = [];
     const key = nodeId === this.options.nodeId ? this.ownKey : ownerKey(nodeId);
     for (const entry of this.sessions.values()) {
-      if (typeof entry !== 'string') {
-        if (entry.owner === nodeId) out.push(entry);
-      } else if (packedHead(entry).owner === key) out.push(unpack(entry));
+      if (typeof entry === 'string' ? packedHead(entry).owner === key : entry.owner === nodeId) out.push(entry);
     }
     return out;
   }

@@ -110,6 +110,28 @@ describe('idle sessions kept encoded', () => {
     expect(Number((await pair.status('a')).sessionsPacked)).toBe(SESSIONS);
   });
 
+  it('are handed back whole from the replica to a restarted owner', async () => {
+    // Redis never sees the changes: only the replica's packed copies have them.
+    const { pair, client } = await started({
+      redisUrl: redisServer().url,
+      cluster: 'packed-handback',
+      args: ['--pack-idle-ms', String(PACK_IDLE_MS)],
+      argsA: ['--snapshot-interval-ms', '600000'],
+    });
+    const ids = await openEach(client, (i) => ({ op: { type: 'add', by: i }, opId: `first-${i}` }));
+    await pair.inSync();
+    const before = (await pair.records('a')).map(comparable);
+    await allPacked(pair, 'b', SESSIONS);
+    pair.node('a').signal('SIGKILL');
+    await pair.node('a').waitExit();
+    await pair.startNode('a');
+    expect(pair.node('a').logs.some((l) => l.msg.includes('took back the newest copies') && l.sessions === SESSIONS)).toBe(true);
+    expect((await pair.records('a')).map(comparable)).toEqual(before);
+    const retry = await client.apply<{ value: number }>(ids[3] as string, { type: 'add', by: 3 }, { opId: 'first-3' });
+    expect(retry).toMatchObject({ deduplicated: true, version: 1 });
+    expect(retry.reply.value).toBe(6);
+  });
+
   it('are what a restarted node loads from the snapshot, and serves', async () => {
     const { pair, client } = await started({ redisUrl: redisServer().url, cluster: 'packed-boot', args: ['--snapshot-interval-ms', '100'] });
     const ids = await Promise.all(Array.from({ length: SESSIONS }, async () => (await client.open('counter')).sessionId));

@@ -185,7 +185,8 @@ describe('packed sessions', () => {
     expect(engine.snapshotOf('k')).toEqual(live);
     expect(engine.idsOwnedBy('unit')).toEqual(['k']);
     expect(engine.idsOwnedBy('other')).toEqual([]);
-    expect(engine.recordsOwnedBy('unit').map((r) => r.version)).toEqual([1]);
+    expect(engine.heldBy('unit').map((r) => (typeof r === 'string' ? 'packed' : r.version))).toEqual(['packed']);
+    expect(engine.heldBy('other')).toEqual([]);
     expect([...engine.records()].map((r) => r.sessionId)).toEqual(['k']);
     expect(decode((engine.peek('k') as { state: string }).state)).toMatchObject({ value: 3 });
     expect(engine.stats().sessionsPacked).toBe(1);
