@@ -9,6 +9,7 @@ import type { Welcome__Output } from '../generated/baton/v1/Welcome.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
 import { fromServiceError } from '../rpc/status-mapper.js';
 import type { SessionEngine } from '../sessions/session-engine.js';
+import { BatchWriter } from '../rpc/batch-writer.js';
 import type { LoadedRecord } from '../snapshots/snapshot-store.js';
 import { checkPeer } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
@@ -71,8 +72,8 @@ export class ReplicaLink {
   private detach: (() => void) | undefined;
   private fullCopySeen: Set<string> | undefined;
   private readonly peerListeners = new Set<(peer: PeerIdentity) => void>();
-  /** Per stream: whether an ack is in flight, and whether another is wanted after it. */
-  private readonly acks = new WeakMap<object, { inFlight: boolean; wanted: boolean }>();
+  /** Per stream, its acks (see ack()). */
+  private readonly acks = new WeakMap<object, BatchWriter<number>>();
 
   constructor(
     private readonly options: ReplicaLinkOptions,
@@ -127,6 +128,8 @@ export class ReplicaLink {
     const id = this.options.identity;
     const call = this.client.Replicate();
     this.call = call;
+    // What is asked for is an ack of the offset held when it is written.
+    this.acks.set(call, new BatchWriter<number>((_, written) => call.write({ ack: { offset: this.info.offset, sentAtMs: Date.now() } }, written)));
     let lastHeard = Date.now();
     let welcomed = false;
     let finished = false;
@@ -203,30 +206,15 @@ export class ReplicaLink {
   }
 
   /**
-   * Acks the offset held now. One ack per stream is in flight at a time; acks
-   * wanted meanwhile go as one, with the newest offset, when it completes:
-   * grpc-js writes one message per write callback, a loop turn apart, and
-   * acks queued one per batch would reach the owner later and later while
-   * this node is busy (every sync answer waits for them).
+   * Acks the offset held now, through the stream's BatchWriter: one ack in
+   * flight at a time, and the acks asked for meanwhile go as one, with the
+   * newest offset, when it completes. grpc-js writes one message per write
+   * callback, a loop turn apart, and acks queued one per batch would reach
+   * the owner later and later while this node is busy (every sync answer
+   * waits for them).
    */
   private ack(call: ClientDuplexStream<ReplicaMessage, SourceMessage__Output>): void {
-    let state = this.acks.get(call);
-    if (state === undefined) {
-      state = { inFlight: false, wanted: false };
-      this.acks.set(call, state);
-    }
-    if (state.inFlight) {
-      state.wanted = true;
-      return;
-    }
-    state.inFlight = true;
-    const sent = state;
-    call.write({ ack: { offset: this.info.offset, sentAtMs: Date.now() } }, () => {
-      sent.inFlight = false;
-      if (!sent.wanted) return;
-      sent.wanted = false;
-      this.ack(call);
-    });
+    this.acks.get(call)?.add(this.info.offset, 0);
   }
 
   private onWelcome(call: ClientDuplexStream<ReplicaMessage, SourceMessage__Output>, w: Welcome__Output): void {
