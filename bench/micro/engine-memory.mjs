@@ -49,7 +49,7 @@ for (let k = 0; k < WINDOW; k++) {
   for (let i = 0; i < hot; i++) engine.apply({ sessionId: `micro-session-${i}`, opId: opId(), op: json({ type: 'add' }) });
 }
 const filled = retained();
-const stateBytes = engine.peek('micro-session-0').state.length;
+const stateBytes = engine.get('micro-session-0').state.length;
 // Every session is idle as of now: one pass packs them all.
 while (!engine.packIdle(0, 10_000));
 const packed = retained();

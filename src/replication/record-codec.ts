@@ -1,7 +1,7 @@
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
-import { EMPTY_BYTES, ownedBytes, ownedSlice } from '../sessions/owned-bytes.js';
-import { fromByteString, NO_OPERATIONS, NO_TIMERS, ownedFromByteString, toByteString } from '../sessions/session-record.js';
+import { EMPTY_BYTES, ownedBytes, ownedEncoded, ownedSlice } from '../sessions/owned-bytes.js';
+import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
@@ -50,7 +50,7 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     owner: record.owner,
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
-    state: options.stateBytes ?? ownedFromByteString(record.state),
+    state: options.stateBytes ?? ownedEncoded(record.state, 'latin1'),
     timers: record.timers as TimerEntry[],
     dedupe: options.dedupeDelta ?? wireWindow(record.dedupe),
     dedupeComplete: options.dedupeDelta === undefined,
@@ -349,10 +349,48 @@ class WireReader {
     } else throw this.fail(`wire type ${wireType}`);
   }
 
-  expect(wireType: number, actual: number, field: string): void {
-    if (actual !== wireType) throw this.fail(`wire type ${actual} for ${field}`);
+  /** Wire type of the field whose tag field() read last. */
+  wireType = 0;
+
+  /**
+   * Reads a field's tag and checks its wire type against `fields` (fields
+   * not listed are not checked, and are skipped by the caller); returns the
+   * field number.
+   */
+  field(fields: FieldTable): number {
+    const tag = this.uint32();
+    const number = tag >>> 3;
+    this.wireType = tag & 7;
+    const spec = fields[number];
+    if (spec !== undefined && spec[1] !== this.wireType) throw this.fail(`wire type ${this.wireType} for ${spec[0]}`);
+    return number;
   }
 }
+
+/** The fields a decoder reads, by field number: name and wire type. */
+type FieldTable = readonly (readonly [name: string, wireType: number] | undefined)[];
+
+const RECORD_FIELDS: FieldTable = [
+  undefined,
+  ['session_id', LENGTH_DELIMITED],
+  ['session_type', LENGTH_DELIMITED],
+  ['version', VARINT],
+  ['owner', LENGTH_DELIMITED],
+  ['epoch', VARINT],
+  ['schema_version', VARINT],
+  ['state', LENGTH_DELIMITED],
+  ['timers', LENGTH_DELIMITED],
+  ['dedupe', LENGTH_DELIMITED],
+  // dedupe_complete, deleted and offset are replication-only: skipped unchecked.
+  undefined,
+  undefined,
+  undefined,
+  ['created_at_ms', VARINT],
+  ['updated_at_ms', VARINT],
+];
+// TimerRecord and DedupeRecord share one layout: an id, a number, bytes.
+const TIMER_FIELDS: FieldTable = [undefined, ['timer_id', LENGTH_DELIMITED], ['deadline_ms', VARINT], ['payload', LENGTH_DELIMITED]];
+const DEDUPE_FIELDS: FieldTable = [undefined, ['op_id', LENGTH_DELIMITED], ['version', VARINT], ['reply', LENGTH_DELIMITED]];
 
 /**
  * Strings that repeat across every record of a snapshot (session types,
@@ -390,152 +428,90 @@ const owners = new RepeatedStrings(8);
 /** decodeRecord's reader: decoding is synchronous, one record at a time. */
 const reader = new WireReader();
 
-function readTimer(reader: WireReader): TimerEntry {
-  const outer = reader.enter();
-  let timerId = '';
-  let deadlineMs = 0;
-  let payload = EMPTY_BYTES;
-  while (reader.pos < reader.end) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        reader.expect(LENGTH_DELIMITED, wireType, 'timer_id');
-        timerId = reader.string();
-        break;
-      case 2:
-        reader.expect(VARINT, wireType, 'deadline_ms');
-        deadlineMs = reader.int64(true);
-        break;
-      case 3: {
-        reader.expect(LENGTH_DELIMITED, wireType, 'payload');
-        const start = reader.skipDelimited();
-        payload = reader.pos === start ? EMPTY_BYTES : ownedSlice(reader.buf, start, reader.pos);
-        break;
-      }
-      default:
-        reader.skip(wireType);
-    }
-  }
-  reader.leave(outer);
-  return { timerId, deadlineMs, payload };
-}
-
 /**
  * The timers and dedupe entries of the record being decoded, copied at their
  * exact length once all are read.
  */
 const scratch = { dedupe: [] as DedupeEntry[], timers: [] as TimerEntry[] };
 
-/** Reads one DedupeRecord; the reply becomes a byte string (see DedupeEntry). */
-function readDedupe(reader: WireReader): DedupeEntry {
+/** The last nested message readNested() read: its id, its number, where its bytes are. */
+const nested = { id: '', number: 0, start: 0, end: 0 };
+
+/**
+ * Reads a TimerRecord or a DedupeRecord into `nested`. `keep` false only
+ * checks it, keeping nothing (scanRecord); `signed`: the number is an
+ * int64 (a deadline), not a uint64.
+ */
+function readNested(reader: WireReader, fields: FieldTable, keep: boolean, signed: boolean): void {
   const outer = reader.enter();
-  let opId = '';
-  let version = 0;
-  let reply = '';
+  nested.id = '';
+  nested.number = 0;
+  nested.start = nested.end = 0;
   while (reader.pos < reader.end) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        reader.expect(LENGTH_DELIMITED, wireType, 'op_id');
-        opId = reader.string();
-        break;
-      case 2:
-        reader.expect(VARINT, wireType, 'version');
-        version = reader.int64(false);
-        break;
-      case 3: {
-        reader.expect(LENGTH_DELIMITED, wireType, 'reply');
-        const start = reader.skipDelimited();
-        reply = reader.buf.toString('latin1', start, reader.pos);
-        break;
-      }
-      default:
-        reader.skip(wireType);
-    }
+    const field = reader.field(fields);
+    if (keep && field === 1) nested.id = reader.string();
+    else if (keep && field === 2) nested.number = reader.int64(signed);
+    else if (keep && field === 3) {
+      nested.start = reader.skipDelimited();
+      nested.end = reader.pos;
+    } else reader.skip(reader.wireType);
   }
   reader.leave(outer);
-  return { opId, version, reply };
 }
 
-/** What scanRecord finds in a record's bytes; one object, overwritten by each call. */
+function readTimer(reader: WireReader): TimerEntry {
+  readNested(reader, TIMER_FIELDS, true, true);
+  const { id, number, start, end } = nested;
+  return { timerId: id, deadlineMs: number, payload: end === start ? EMPTY_BYTES : ownedSlice(reader.buf, start, end) };
+}
+
+/** Reads one DedupeRecord; the reply becomes a byte string (see DedupeEntry). */
+function readDedupe(reader: WireReader): DedupeEntry {
+  readNested(reader, DEDUPE_FIELDS, true, false);
+  const { id, number, start, end } = nested;
+  return { opId: id, version: number, reply: reader.buf.toString('latin1', start, end) };
+}
+
+/** What scanRecord finds in a record; one object, overwritten by each call. */
 export interface RecordHead {
+  sessionId: string;
+  /** Shared with every record of the same owner (see RepeatedStrings). */
+  owner: string;
   version: number;
-  /** The session id's bytes: buf[idStart, idEnd). */
-  idStart: number;
-  idEnd: number;
-  /** The owner's bytes: buf[ownerStart, ownerEnd). */
-  ownerStart: number;
-  ownerEnd: number;
   timers: number;
 }
 
-const head: RecordHead = { version: 0, idStart: 0, idEnd: 0, ownerStart: 0, ownerEnd: 0, timers: 0 };
-
-/**
- * Wire type each field of a SessionRecord must have, by field number, as
- * decodeRecord checks them (fields it skips are unchecked); same for the
- * fields of TimerRecord and DedupeRecord, which share their layout: an id,
- * a number, bytes.
- */
-const RECORD_WIRE_TYPES: readonly (number | undefined)[] = [
-  undefined, LENGTH_DELIMITED, LENGTH_DELIMITED, VARINT, LENGTH_DELIMITED, VARINT, VARINT, LENGTH_DELIMITED,
-  LENGTH_DELIMITED, LENGTH_DELIMITED, undefined, undefined, undefined, VARINT, VARINT,
-];
-const NESTED_WIRE_TYPES: readonly (number | undefined)[] = [undefined, LENGTH_DELIMITED, VARINT, LENGTH_DELIMITED];
-
-/** Walks a TimerRecord or DedupeRecord as decodeRecord reads it, keeping nothing. */
-function scanNested(reader: WireReader): void {
-  const outer = reader.enter();
-  while (reader.pos < reader.end) {
-    const tag = reader.uint32();
-    const expected = NESTED_WIRE_TYPES[tag >>> 3];
-    if (expected !== undefined && expected !== (tag & 7)) throw reader.fail(`wire type ${tag & 7} for field ${tag >>> 3}`);
-    reader.skip(tag & 7);
-  }
-  reader.leave(outer);
-}
+const head: RecordHead = { sessionId: '', owner: '', version: 0, timers: 0 };
 
 /**
  * Checks that `bytes` are a record decodeRecord accepts, without decoding
- * it: it throws exactly where decodeRecord would, and otherwise returns
- * where the session id and owner are, the version and the timer count.
- * Nothing is allocated, so a bootstrap can keep each record as its bytes
- * (see packed-record.ts) and leave the collector nothing to trace but them.
+ * it: it throws exactly where decodeRecord would, and otherwise returns the
+ * session id, owner, version and timer count. It allocates the id and
+ * nothing else, so a bootstrap can keep each record as its bytes (see
+ * packed-record.ts) and leave the collector nothing to trace but them.
  * The returned object is reused by the next call.
  */
 export function scanRecord(bytes: Buffer): RecordHead {
   reader.reset(bytes);
-  head.version = 0;
-  head.idStart = head.idEnd = head.ownerStart = head.ownerEnd = 0;
-  head.timers = 0;
+  head.sessionId = head.owner = '';
+  head.version = head.timers = 0;
   let typeLength = 0;
   try {
     while (reader.pos < reader.end) {
-      const tag = reader.uint32();
-      const field = tag >>> 3;
-      const wireType = tag & 7;
+      const field = reader.field(RECORD_FIELDS);
       if (field === 0) throw reader.fail('field number 0');
-      const expected = RECORD_WIRE_TYPES[field];
-      // Checked inline: the message is built only when it fails.
-      if (expected !== undefined && expected !== wireType) throw reader.fail(`wire type ${wireType} for field ${field}`);
-      if (field === 3) head.version = reader.int64(false);
-      else if (field === 1) {
-        head.idStart = reader.skipDelimited();
-        head.idEnd = reader.pos;
-      } else if (field === 2) {
+      if (field === 1) head.sessionId = reader.string();
+      else if (field === 2) {
         const start = reader.skipDelimited();
         typeLength = reader.pos - start;
-      } else if (field === 4) {
-        head.ownerStart = reader.skipDelimited();
-        head.ownerEnd = reader.pos;
-      } else if (field === 8 || field === 9) {
+      } else if (field === 3) head.version = reader.int64(false);
+      else if (field === 4) head.owner = owners.read(reader);
+      else if (field === 8 || field === 9) {
         if (field === 8) head.timers++;
-        scanNested(reader);
-      } else reader.skip(wireType);
+        readNested(reader, field === 8 ? TIMER_FIELDS : DEDUPE_FIELDS, false, false);
+      } else reader.skip(reader.wireType);
     }
-    if (head.idEnd === head.idStart || typeLength === 0 || head.ownerEnd === head.ownerStart) {
+    if (head.sessionId === '' || typeLength === 0 || head.owner === '') {
       throw new Error('record lacks a session id, type or owner');
     }
     return head;
@@ -579,60 +555,47 @@ function readRecord(buf: Buffer): SessionRecord {
   let updatedAtMs = 0;
   const { dedupe, timers } = scratch;
   while (reader.pos < reader.end) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
+    switch (reader.field(RECORD_FIELDS)) {
       case 0:
         throw reader.fail('field number 0');
       case 1:
-        reader.expect(LENGTH_DELIMITED, wireType, 'session_id');
         sessionId = reader.string();
         break;
       case 2:
-        reader.expect(LENGTH_DELIMITED, wireType, 'session_type');
         sessionType = sessionTypes.read(reader);
         break;
       case 3:
-        reader.expect(VARINT, wireType, 'version');
         version = reader.int64(false);
         break;
       case 4:
-        reader.expect(LENGTH_DELIMITED, wireType, 'owner');
         owner = owners.read(reader);
         break;
       case 5:
-        reader.expect(VARINT, wireType, 'epoch');
         epoch = reader.int64(false);
         break;
       case 6:
-        reader.expect(VARINT, wireType, 'schema_version');
         schemaVersion = reader.uint32();
         break;
       case 7:
-        reader.expect(LENGTH_DELIMITED, wireType, 'state');
         stateStart = reader.skipDelimited();
         stateEnd = reader.pos;
         break;
       case 8:
-        reader.expect(LENGTH_DELIMITED, wireType, 'timers');
         timers.push(readTimer(reader));
         break;
       case 9:
-        reader.expect(LENGTH_DELIMITED, wireType, 'dedupe');
         dedupe.push(readDedupe(reader));
         break;
       case 13:
-        reader.expect(VARINT, wireType, 'created_at_ms');
         createdAtMs = reader.int64(true);
         break;
       case 14:
-        reader.expect(VARINT, wireType, 'updated_at_ms');
         updatedAtMs = reader.int64(true);
         break;
       default:
         // dedupe_complete, deleted and offset (replication only), and
         // fields a later release added: skipped, as protobuf decoders do.
-        reader.skip(wireType);
+        reader.skip(reader.wireType);
     }
   }
   if (sessionId === '' || sessionType === '' || owner === '') {

@@ -1,3 +1,5 @@
+import { ownedEncoded } from './owned-bytes.js';
+
 /**
  * The handler API: a session type is a module that default-exports a
  * SessionHandler. The daemon never interprets state; only the handler does.
@@ -74,8 +76,6 @@ export interface SessionHandler<S = unknown, O = unknown, R = unknown> {
   downgrade?(state: S, toVersion: number): unknown;
 }
 
-import { ownedUtf8 } from './owned-bytes.js';
-
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /** The default codec: UTF-8 JSON. */
@@ -87,6 +87,6 @@ export const jsonCodec: Codec = {
   encode(value: unknown): Buffer {
     const text = JSON.stringify(value);
     // JSON.stringify(undefined) is undefined: store it as null.
-    return ownedUtf8(text === undefined ? 'null' : text);
+    return ownedEncoded(text === undefined ? 'null' : text, 'utf8');
   },
 };

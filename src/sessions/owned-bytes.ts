@@ -17,12 +17,16 @@ export function ownedSlice(bytes: Buffer, start: number, end: number): Buffer {
   return out;
 }
 
-/** The UTF-8 encoding of `text` in a buffer of its own (see ownedBytes). */
-export function ownedUtf8(text: string): Buffer {
-  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
-  out.write(text, 'utf8');
-  return out;
-}
-
 /** One shared empty buffer, for empty replies. */
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
+
+/**
+ * `text` encoded in a buffer of its own (see ownedBytes): UTF-8 text, or a
+ * byte string (see toByteString in session-record.ts) as latin1.
+ */
+export function ownedEncoded(text: string, encoding: 'utf8' | 'latin1'): Buffer {
+  if (text.length === 0) return EMPTY_BYTES;
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text, encoding));
+  out.write(text, encoding);
+  return out;
+}

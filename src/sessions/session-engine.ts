@@ -18,11 +18,11 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, ownedFromByteString, rememberOperation, toByteString } from './session-record.js';
+import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
-import { EMPTY_BYTES, ownedBytes } from './owned-bytes.js';
-import { encodeRecord } from '../replication/record-codec.js';
-import { ownerKey, pack, packedBytes, packedHead, unpack } from './packed-record.js';
+import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
+import { encodeRecord, scanRecord } from '../replication/record-codec.js';
+import { pack, packedBytes, unpack } from './packed-record.js';
 import type { PackedRecord } from './packed-record.js';
 import { TimerQueue } from './timer-queue.js';
 import type { DueTimer } from './timer-queue.js';
@@ -223,8 +223,6 @@ export class SessionEngine {
   private packed = 0;
   /** Where packIdle() goes on; undefined between passes. */
   private packSweep: Iterator<[string, SessionRecord | PackedRecord]> | undefined;
-  /** This node's id as packed records hold it. */
-  private readonly ownKey: string;
   private readonly watchers = new Map<string, Set<EngineListener>>();
   private readonly listeners: EngineListener[] = [];
   private readonly timerQueue: TimerQueue;
@@ -242,7 +240,6 @@ export class SessionEngine {
     private readonly placement: Placement = LOCAL_PLACEMENT,
   ) {
     this.timerQueue = new TimerQueue((due) => this.fireTimer(due), now);
-    this.ownKey = ownerKey(options.nodeId);
   }
 
   /** Cluster epoch stamped on records this node writes. */
@@ -332,20 +329,20 @@ export class SessionEngine {
    * never change, so a caller can decode them later, a few at a time.
    */
   heldBy(nodeId: string): (SessionRecord | PackedRecord)[] {
-    const out: (SessionRecord | PackedRecord)[] = [];
-    const key = nodeId === this.options.nodeId ? this.ownKey : ownerKey(nodeId);
-    for (const entry of this.sessions.values()) {
-      if (typeof entry === 'string' ? packedHead(entry).owner === key : entry.owner === nodeId) out.push(entry);
-    }
-    return out;
+    return this.entriesOwnedBy(nodeId).map(([, entry]) => entry);
   }
 
   /** The ids of the sessions owned by `nodeId`, without unpacking any. */
   idsOwnedBy(nodeId: string): string[] {
-    const out: string[] = [];
-    const key = nodeId === this.options.nodeId ? this.ownKey : ownerKey(nodeId);
-    for (const [id, entry] of this.sessions) {
-      if (typeof entry === 'string' ? packedHead(entry).owner === key : entry.owner === nodeId) out.push(id);
+    return this.entriesOwnedBy(nodeId).map(([id]) => id);
+  }
+
+  private entriesOwnedBy(nodeId: string): [string, SessionRecord | PackedRecord][] {
+    const out: [string, SessionRecord | PackedRecord][] = [];
+    for (const item of this.sessions) {
+      const entry = item[1];
+      // A packed record's owner is read off its bytes, not decoded.
+      if ((typeof entry === 'string' ? scanRecord(packedBytes(entry)).owner : entry.owner) === nodeId) out.push(item);
     }
     return out;
   }
@@ -353,12 +350,6 @@ export class SessionEngine {
   /** Every record, owned or replicated; packed ones are decoded for the caller and stay packed. */
   *records(): IterableIterator<SessionRecord> {
     for (const entry of this.sessions.values()) yield typeof entry === 'string' ? unpack(entry) : entry;
-  }
-
-  /** Looks a record up without ownership checks (status); a packed one stays packed. */
-  peek(sessionId: string): SessionRecord | undefined {
-    const entry = this.sessions.get(sessionId);
-    return typeof entry === 'string' ? unpack(entry) : entry;
   }
 
   /**
@@ -372,8 +363,9 @@ export class SessionEngine {
     if (typeof entry !== 'string') {
       return entry.owner === this.options.nodeId ? { version: entry.version, payload: encodeRecord(entry) } : undefined;
     }
-    const { version, owner } = packedHead(entry);
-    return owner === this.ownKey ? { version, payload: packedBytes(entry) } : undefined;
+    const payload = packedBytes(entry);
+    const { version, owner } = scanRecord(payload);
+    return owner === this.options.nodeId ? { version, payload } : undefined;
   }
 
   /**
@@ -658,7 +650,7 @@ export class SessionEngine {
         { err, sessionId: record.sessionId, timerId: entry.timerId },
         'timer operation failed; the timer is consumed and the state is unchanged',
       );
-      this.commit(record, ownedFromByteString(record.state), record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
+      this.commit(record, ownedEncoded(record.state, 'latin1'), record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
     }
   }
 

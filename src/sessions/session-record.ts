@@ -39,18 +39,6 @@ export function fromByteString(text: string): Buffer {
   return text.length === 0 ? EMPTY_BYTES : Buffer.from(text, 'latin1');
 }
 
-/**
- * The bytes of a byte string in a buffer of its own, for keeping (a
- * replication backlog entry): small Buffer.from() results are slices of
- * Node's shared 8 KiB pool, and a kept slice pins its whole slab.
- */
-export function ownedFromByteString(text: string): Buffer {
-  if (text.length === 0) return EMPTY_BYTES;
-  const out = Buffer.allocUnsafeSlow(text.length);
-  out.write(text, 'latin1');
-  return out;
-}
-
 export interface SessionRecord {
   readonly sessionId: string;
   readonly sessionType: string;

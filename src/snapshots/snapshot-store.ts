@@ -4,6 +4,7 @@ import { RedisRefusedError } from '../errors.js';
 import { scanRecord } from '../replication/record-codec.js';
 import type { RecordHead } from '../replication/record-codec.js';
 import type { PackedRecord } from '../sessions/packed-record.js';
+import { toByteString } from '../sessions/session-record.js';
 import { RedisKeys, SNAPSHOT_FORMAT } from './redis-keys.js';
 import { callScript, SCRIPTS, ScriptCode } from './redis-scripts.js';
 
@@ -44,23 +45,6 @@ function isDecimal(bytes: Buffer, n: number): boolean {
     rest = Math.floor(rest / 10);
   }
   return rest === 0 && bytes.length > 0 && (bytes[0] !== 48 || bytes.length === 1);
-}
-
-/**
- * Owner node ids of a snapshot's records: a pair's snapshot names two, so
- * each is decoded once and then found by comparing bytes.
- */
-class OwnerNames {
-  private readonly known: { bytes: Buffer; name: string }[] = [];
-
-  read(buf: Buffer, start: number, end: number): string {
-    for (const { bytes, name } of this.known) {
-      if (bytes.length === end - start && buf.compare(bytes, 0, bytes.length, start, end) === 0) return name;
-    }
-    const name = buf.toString('utf8', start, end);
-    if (this.known.length < 8) this.known.push({ bytes: Buffer.from(buf.subarray(start, end)), name });
-    return name;
-  }
 }
 
 /** A write the script refused. */
@@ -188,7 +172,6 @@ export class SnapshotStore {
   async load(onRecord: (record: LoadedRecord) => void): Promise<LoadedSnapshot> {
     const [keys, watermarks, epoch] = await Promise.all([this.sessionKeys(), this.watermarks(), this.readEpoch()]);
     let loaded = 0;
-    const owners = new OwnerNames();
     const corrupt: string[] = [];
     const prefix = this.keys.sessionPrefix;
     const skip = (key: string, err: unknown): void => {
@@ -216,14 +199,12 @@ export class SnapshotStore {
             skip(key, e);
             continue;
           }
-          const id = r.toString('utf8', head.idStart, head.idEnd);
+          const id = head.sessionId;
           if (key.length !== prefix.length + id.length || !key.endsWith(id) || !key.startsWith(prefix) || v === undefined || !isDecimal(v, head.version)) {
             skip(key, new Error('record does not match its key or version field'));
             continue;
           }
-          const owner = owners.read(r, head.ownerStart, head.ownerEnd);
-          const { timers } = head;
-          onRecord({ sessionId: id, owner, timers, packed: r.toString('latin1') });
+          onRecord({ sessionId: id, owner: head.owner, timers: head.timers, packed: toByteString(r) });
           loaded++;
         }
       }

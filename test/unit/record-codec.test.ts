@@ -221,8 +221,8 @@ describe('scanRecord', () => {
   it('finds the id, owner, version and timer count decodeRecord reads', () => {
     const bytes = encodeRecord(record({ sessionId: 'séance', owner: 'nöde' }));
     const head = scanRecord(bytes);
-    expect(bytes.toString('utf8', head.idStart, head.idEnd)).toBe('séance');
-    expect(bytes.toString('utf8', head.ownerStart, head.ownerEnd)).toBe('nöde');
+    expect(head.sessionId).toBe('séance');
+    expect(head.owner).toBe('nöde');
     expect(head.version).toBe(7);
     expect(head.timers).toBe(2);
     const later = encodeWire({ sessionId: 's', sessionType: 'counter', owner: 'n', version: 9 });
