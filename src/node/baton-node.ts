@@ -359,6 +359,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
 
   status(): NodeStatus {
     const stats = this.engine.stats();
+    const loopDelay = this.loopDelay.figures();
     const downstream = this.source?.downstream;
     const upstream = this.link?.upstream;
     const snapshot = this.writer?.status();
@@ -453,8 +454,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
         lastHeardMsAgo: upstream === undefined || upstream.lastHeardAtMs === 0 ? -1 : Date.now() - upstream.lastHeardAtMs,
       },
       warnings,
-      eventLoopDelayP99Ms: this.loopDelay.figures().p99Ms,
-      eventLoopDelayMaxMs: this.loopDelay.figures().maxMs,
+      eventLoopDelayP99Ms: loopDelay.p99Ms,
+      eventLoopDelayMaxMs: loopDelay.maxMs,
     };
   }
 
@@ -479,6 +480,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
 
   /** Releases what a failed start acquired. */
   private async abort(): Promise<void> {
+    this.packer.stop();
     this.link?.stop();
     this.sessionServer.forceShutdown();
     this.controlServer.forceShutdown();
