@@ -23,7 +23,8 @@ import type { Payload__Output } from '../generated/baton/v1/Payload.js';
 import type { SessionServiceHandlers } from '../generated/baton/v1/SessionService.js';
 import type { WatchEvent } from '../generated/baton/v1/WatchEvent.js';
 import type { WatchRequest__Output } from '../generated/baton/v1/WatchRequest.js';
-import { BatchWriter, ITEM_OVERHEAD_BYTES } from './batch-writer.js';
+import { APPLY_BATCH_ITEMS, BatchWriter, ITEM_OVERHEAD_BYTES } from './batch-writer.js';
+import { SliceQueue } from './slice-queue.js';
 import { toErrorDetail, toStatusObject } from './status-mapper.js';
 import { toSessionView } from './session-view.js';
 
@@ -40,8 +41,16 @@ export const WATCH_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
  */
 const IDLE_STREAM_MS = 100;
 
+/**
+ * Requests queued on one apply stream past which it stops reading until the
+ * queue drains: a client that sends faster than the node applies is held
+ * back by HTTP/2 flow control instead of growing the node's memory.
+ */
+const QUEUED_MAX = 4 * APPLY_BATCH_ITEMS;
+
 interface ApplyStreamState {
-  inFlight: number;
+  /** Requests read but not yet answered: queued, or applied and awaiting confirmation. */
+  readonly pending: () => number;
   lastDataAtMs: number;
   /** Ends the stream once nothing is in flight. */
   finish(): void;
@@ -120,7 +129,7 @@ export class SessionServiceImpl {
     while (this.applyStreams.size > 0 && Date.now() < deadline) {
       const now = Date.now();
       for (const state of [...this.applyStreams.values()]) {
-        if (state.inFlight === 0 && now - state.lastDataAtMs >= IDLE_STREAM_MS) state.finish();
+        if (state.pending() === 0 && now - state.lastDataAtMs >= IDLE_STREAM_MS) state.finish();
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -176,13 +185,25 @@ export class SessionServiceImpl {
 
   private applyStream(call: ServerDuplexStream<ApplyBatch__Output, ApplyResults>): void {
     let ending = false;
+    let awaiting = 0;
+    let paused = false;
     const answers = new BatchWriter<ApplyResponse>((responses, written) => call.write({ responses }, written));
+    const queue = new SliceQueue<ApplyRequest__Output>(
+      (req) => applyStreamed(req),
+      () => {
+        if (paused) {
+          paused = false;
+          call.resume();
+        }
+        if (ending) state.finish();
+      },
+    );
     const state: ApplyStreamState = {
-      inFlight: 0,
+      pending: () => queue.size + awaiting,
       lastDataAtMs: Date.now(),
       finish: () => {
         ending = true;
-        if (state.inFlight === 0 && this.applyStreams.delete(call)) {
+        if (state.pending() === 0 && this.applyStreams.delete(call)) {
           answers.flush();
           call.end();
         }
@@ -191,6 +212,7 @@ export class SessionServiceImpl {
     this.applyStreams.set(call, state);
     const forget = (): void => {
       this.applyStreams.delete(call);
+      queue.clear();
       answers.discard();
     };
     const applyStreamed = (req: ApplyRequest__Output): void => {
@@ -200,9 +222,9 @@ export class SessionServiceImpl {
       };
       try {
         const response = this.applyOne(req);
-        state.inFlight += 1;
+        awaiting += 1;
         this.answer(response, (err) => {
-          state.inFlight -= 1;
+          awaiting -= 1;
           if (err) refuse(err);
           else answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
           if (ending) state.finish();
@@ -215,7 +237,11 @@ export class SessionServiceImpl {
       // Read after the node ended the stream: the client retries it elsewhere.
       if (ending && !this.applyStreams.has(call)) return;
       state.lastDataAtMs = Date.now();
-      for (const req of batch.requests) applyStreamed(req);
+      queue.push(batch.requests);
+      if (queue.size > QUEUED_MAX && !paused) {
+        paused = true;
+        call.pause();
+      }
     });
     // Every request read so far is answered before the stream ends.
     call.on('end', () => state.finish());

@@ -90,12 +90,17 @@ describe('the apply stream', () => {
   });
 });
 
+/** An apply stream straight from the generated client, without the SDK. */
+function rawApplyStream() {
+  const proto = loadBatonProto();
+  const raw = new proto.baton.v1.SessionService(daemon.sessionAddress, credentials.createInsecure());
+  return { raw, call: raw.ApplyStream() };
+}
+
 describe('the apply stream, on the wire', () => {
   it('answers a batch of operations together, each with its own result or error', async () => {
     const { sessionId } = await client.open('counter');
-    const proto = loadBatonProto();
-    const raw = new proto.baton.v1.SessionService(daemon.sessionAddress, credentials.createInsecure());
-    const call = raw.ApplyStream();
+    const { raw, call } = rawApplyStream();
     const messages: ApplyResults__Output[] = [];
     const op = (json: string) => ({ data: Buffer.from(json), contentType: 'application/json' });
     const requests = [
@@ -122,6 +127,38 @@ describe('the apply stream, on the wire', () => {
     expect(byId.get(101)?.error?.code).toBe('ERR_SESSION_NOT_FOUND');
     expect(byId.get(102)?.error?.code).toBe('ERR_OPERATION_REJECTED');
     expect((await client.get<{ value: number }>(sessionId)).state.value).toBe(100);
+  });
+});
+
+describe('the apply stream, read ahead of applying', () => {
+  it('answers every request it read before ending, in order, when the client half-closes at once', async () => {
+    const { sessionId } = await client.open('counter');
+    const { raw, call } = rawApplyStream();
+    const responses: ApplyResults__Output['responses'] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (results: ApplyResults__Output) => responses.push(...results.responses));
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+    const op = { data: Buffer.from('{"type":"add"}'), contentType: 'application/json' };
+    // More than the node queues before it stops reading: flow control holds the rest back.
+    const perBatch = 1000;
+    const batches = 6;
+    for (let b = 0; b < batches; b++) {
+      call.write({
+        requests: Array.from({ length: perBatch }, (_, i) => ({ sessionId, opId: `ahead-${b}-${i}`, op, correlationId: b * perBatch + i + 1 })),
+      });
+    }
+    call.end();
+    await ended;
+    raw.close();
+    expect(responses).toHaveLength(batches * perBatch);
+    // Applied in the order sent: version n answers the n-th request.
+    for (const r of responses) {
+      expect(r.error).toBeNull();
+      expect(r.version).toBe(r.correlationId);
+    }
+    expect((await client.get<{ value: number }>(sessionId)).state.value).toBe(batches * perBatch);
   });
 });
 
