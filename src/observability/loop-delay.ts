@@ -3,17 +3,23 @@ import type { IntervalHistogram } from 'node:perf_hooks';
 
 /** The window the figures cover; the histogram restarts after each. */
 const WINDOW_MS = 10_000;
+/**
+ * How often the loop is sampled, in ms. Node records the whole time between
+ * two samples, this interval included, so an idle loop reads about 10 ms:
+ * the figures subtract it to report the delay alone.
+ */
+const RESOLUTION_MS = 10;
 
 /**
  * Event loop delay of this process: p99 and max over the last complete
  * window (or the current one before the first completes), in ms.
  */
 export class LoopDelay {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private last = { p99Ms: 0, maxMs: 0 };
   private readonly timer: NodeJS.Timeout;
 
-  constructor() {
+  /** `histogram` samples every RESOLUTION_MS, as Node's loop delay monitor does. */
+  constructor(private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })) {
     this.histogram.enable();
     this.timer = setInterval(() => {
       this.last = this.read();
@@ -34,6 +40,7 @@ export class LoopDelay {
 
   private read(): { p99Ms: number; maxMs: number } {
     if (this.histogram.count === 0) return { p99Ms: 0, maxMs: 0 };
-    return { p99Ms: this.histogram.percentile(99) / 1e6, maxMs: this.histogram.max / 1e6 };
+    const delay = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+    return { p99Ms: delay(this.histogram.percentile(99)), maxMs: delay(this.histogram.max) };
   }
 }
