@@ -5,10 +5,7 @@
 //   node --expose-gc bench/micro/engine-memory.mjs [sessions=50000] [hot=5000]
 // Deterministic enough to compare two builds of the record layout; the
 // daemon's resident figure is figure 6 of `npm run bench`.
-import { pino } from 'pino';
-import { HandlerRegistry } from '../../dist/sessions/handler-registry.js';
-import { SessionEngine } from '../../dist/sessions/session-engine.js';
-import { COUNTER_HANDLER_PATH } from '../harness/paths.mjs';
+import { counterEngine } from './counter-engine.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc');
@@ -18,14 +15,7 @@ const sessions = Number(process.argv[2] ?? 50_000);
 const hot = Math.min(sessions, Number(process.argv[3] ?? 5_000));
 const WINDOW = 32;
 
-const registry = new HandlerRegistry();
-await registry.load('counter', COUNTER_HANDLER_PATH);
-const engine = new SessionEngine(
-  { nodeId: 'micro', maxSessions: sessions, maxStateBytes: 1_000_000, maxOperationBytes: 100_000, dedupeWindow: WINDOW, maxTimersPerSession: 8 },
-  registry,
-  pino({ level: 'silent' }),
-);
-engine.start();
+const engine = await counterEngine({ sessions, window: WINDOW });
 const json = (value) => ({ data: Buffer.from(JSON.stringify(value)), contentType: '' });
 const retained = () => {
   globalThis.gc();

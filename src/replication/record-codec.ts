@@ -1,7 +1,7 @@
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
 import { EMPTY_BYTES, ownedBytes, ownedEncoded, ownedSlice } from '../sessions/owned-bytes.js';
-import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
+import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 
 /**
@@ -74,7 +74,7 @@ export function fromWire(wire: WireRecordOutput): SessionRecord {
     state: toByteString(wire.state),
     timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: ownedBytes(t.payload) })),
     // A byte string copies the reply out of the message, and never pins it.
-    dedupe: wire.dedupe.map((d) => ({ opId: d.opId, version: d.version, reply: toByteString(d.reply) })),
+    dedupe: wire.dedupe.map((d) => dedupeEntry(d.opId, d.version, toByteString(d.reply))),
     createdAtMs: wire.createdAtMs,
     updatedAtMs: wire.updatedAtMs,
   };
@@ -469,7 +469,7 @@ function readTimer(reader: WireReader): TimerEntry {
 function readDedupe(reader: WireReader): DedupeEntry {
   readNested(reader, DEDUPE_FIELDS, true, false);
   const { id, number, start, end } = nested;
-  return { opId: id, version: number, reply: reader.buf.toString('latin1', start, end) };
+  return dedupeEntry(id, number, reader.buf.toString('latin1', start, end));
 }
 
 /** What scanRecord finds in a record; one object, overwritten by each call. */

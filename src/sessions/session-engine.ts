@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
+import { dedupeEntry, findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
 import { encodeRecord, scanRecord } from '../replication/record-codec.js';
@@ -522,7 +522,7 @@ export class SessionEngine {
       epoch: this.epoch,
       state: toByteString(stateBytes),
       timers: ctx.sortedTimers(),
-      dedupe: command.opId === '' ? NO_OPERATIONS : [{ opId: command.opId, version: 0, reply: '' }],
+      dedupe: command.opId === '' ? NO_OPERATIONS : [dedupeEntry(command.opId, 0, '')],
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     };
@@ -629,7 +629,7 @@ export class SessionEngine {
     record.epoch = this.epoch;
     record.version += 1;
     record.updatedAtMs = nowMs;
-    rememberOperation(record, { opId, version: record.version, reply: toByteString(reply) }, this.options.dedupeWindow);
+    rememberOperation(record, dedupeEntry(opId, record.version, toByteString(reply)), this.options.dedupeWindow);
     this.emit({ type: 'changed', record, opId, stateBytes, reply, timerId });
   }
 

@@ -18,6 +18,8 @@ export interface TimerEntry {
 /** A remembered operation: a retry with the same op id gets this reply back. */
 export interface DedupeEntry {
   readonly opId: string;
+  /** opIdTag(opId): what a lookup compares first (see findDedupe). */
+  readonly tag: number;
   /** Session version the operation produced. */
   readonly version: number;
   /**
@@ -68,18 +70,36 @@ export interface SessionRecord {
   updatedAtMs: number;
 }
 
-export function findDedupe(record: SessionRecord, opId: string): DedupeEntry | undefined {
-  const n = opId.length;
-  const last = opId.charCodeAt(n - 1);
-  // Newest first: a retry usually follows its original closely. One
-  // client's ids share a long prefix and differ at the end ("<client>:<n>"),
-  // so the length and the last character reject most entries before a full
-  // comparison: about 4x faster than comparing whole ids over a full window
-  // of 32 (bench/micro/dedupe-lookup.mjs), on every operation.
+/**
+ * A 32-bit hash of an operation id (FNV-1a over its UTF-16 code units).
+ * Entries keep it so that a lookup compares numbers held in the entries
+ * and never reads the ids' strings unless the tags match.
+ */
+export function opIdTag(opId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < opId.length; i++) h = Math.imul(h ^ opId.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** A dedupe entry for `opId`, with its tag. */
+export function dedupeEntry(opId: string, version: number, reply: string): DedupeEntry {
+  return { opId, tag: opIdTag(opId), version, reply };
+}
+
+/**
+ * The remembered operation `opId`, newest first (a retry usually follows its
+ * original closely). Every operation looks up a full window of misses, and
+ * the entries, their ids and the ids' backing strings lie scattered over
+ * the heap, allocated one operation at a time: comparing ids (even by
+ * length and last character first) read three objects per entry and cost
+ * more than the rest of applying an operation. Tags are compared first,
+ * from the entries alone (bench/micro/dedupe-lookup.mjs measures both
+ * shapes of window it was slowest on).
+ */
+export function findDedupe(record: SessionRecord, opId: string, tag = opIdTag(opId)): DedupeEntry | undefined {
   for (let i = record.dedupe.length - 1; i >= 0; i--) {
     const entry = record.dedupe[i] as DedupeEntry;
-    const id = entry.opId;
-    if (id.length === n && id.charCodeAt(n - 1) === last && id === opId) return entry;
+    if (entry.tag === tag && entry.opId === opId) return entry;
   }
   return undefined;
 }

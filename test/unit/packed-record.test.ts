@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pack, packedBytes, unpack } from '../../src/sessions/packed-record.js';
 import { encodeRecord, scanRecord } from '../../src/replication/record-codec.js';
-import { toByteString } from '../../src/sessions/session-record.js';
+import { dedupeEntry, toByteString } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 
 const record: SessionRecord = {
@@ -13,7 +13,7 @@ const record: SessionRecord = {
   epoch: 4,
   state: toByteString(Buffer.from([0, 1, 0xfe, 0xff])),
   timers: [{ timerId: 't', deadlineMs: 1_763_770_000_123, payload: Buffer.from('{}') }],
-  dedupe: [{ opId: 'c:1', version: 300, reply: toByteString(Buffer.from([0x80, 0])) }],
+  dedupe: [dedupeEntry('c:1', 300, toByteString(Buffer.from([0x80, 0])))],
   createdAtMs: 1_763_770_000_000,
   updatedAtMs: 1_763_770_000_999,
 };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, scanRecord, toWire } from '../../src/replication/record-codec.js';
 import { PROTO_DIR } from '../../src/rpc/proto-loader.js';
 import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
-import { fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
+import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 
 function loadRecordType(): protobuf.Type {
@@ -29,10 +29,10 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
       { timerId: 't-2', deadlineMs: 5, payload: EMPTY_BYTES },
     ],
     dedupe: [
-      { opId: 'client:1', version: 6, reply: '' },
-      { opId: 'client:2', version: 7, reply: '{"value":7}' },
+      dedupeEntry('client:1', 6, ''),
+      dedupeEntry('client:2', 7, '{"value":7}'),
       // A reply is bytes: every byte value survives as one character.
-      { opId: 'client:3', version: 7, reply: toByteString(Buffer.from([0, 0xff, 0x80, 0x7f])) },
+      dedupeEntry('client:3', 7, toByteString(Buffer.from([0, 0xff, 0x80, 0x7f]))),
     ],
     createdAtMs: 1_763_770_000_000,
     updatedAtMs: 1_763_770_000_456,
@@ -77,7 +77,7 @@ describe('decodeRecord', () => {
       createdAtMs: -1,
       updatedAtMs: -(2 ** 40) - 5,
       timers: [{ timerId: 't', deadlineMs: -(2 ** 33), payload: EMPTY_BYTES }],
-      dedupe: [{ opId: 'o', version: 2 ** 35, reply: '' }],
+      dedupe: [dedupeEntry('o', 2 ** 35, '')],
     });
     expect(plain(decodeRecord(encodeRecord(original)))).toEqual(plain(original));
   });
@@ -90,7 +90,7 @@ describe('decodeRecord', () => {
   });
 
   it('decodes non-ASCII strings as UTF-8', () => {
-    const original = record({ sessionId: 'sessión-✓', owner: 'nœud-a', dedupe: [{ opId: 'opé', version: 1, reply: '' }] });
+    const original = record({ sessionId: 'sessión-✓', owner: 'nœud-a', dedupe: [dedupeEntry('opé', 1, '')] });
     expect(plain(decodeRecord(encodeRecord(original)))).toEqual(plain(original));
   });
 
@@ -183,7 +183,7 @@ describe('encodeRecord', () => {
   it('writes what protobufjs writes, field for field', () => {
     const records = [
       record(),
-      record({ sessionId: 'sessión-✓', owner: 'nœud-a', dedupe: [{ opId: 'opé', version: 1, reply: toByteString(Buffer.from([0, 0xff])) }] }),
+      record({ sessionId: 'sessión-✓', owner: 'nœud-a', dedupe: [dedupeEntry('opé', 1, toByteString(Buffer.from([0, 0xff])))] }),
       record({ timers: NO_TIMERS, dedupe: NO_OPERATIONS, state: '', version: 0, epoch: 0 }),
       record({
         version: 2 ** 40 + 3,
@@ -191,7 +191,7 @@ describe('encodeRecord', () => {
         createdAtMs: -(2 ** 33),
         updatedAtMs: 1,
         timers: [{ timerId: 'neg', deadlineMs: -5, payload: Buffer.from([1, 2, 3]) }],
-        dedupe: Array.from({ length: 32 }, (_, i) => ({ opId: `client:${i}`, version: 2 ** 35 + i, reply: i % 2 === 0 ? '' : `{"value":${i}}` })),
+        dedupe: Array.from({ length: 32 }, (_, i) => dedupeEntry(`client:${i}`, 2 ** 35 + i, i % 2 === 0 ? '' : `{"value":${i}}`)),
         state: toByteString(Buffer.alloc(300, 0xe9)),
       }),
     ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findDedupe, NO_OPERATIONS, NO_TIMERS, rememberOperation } from '../../src/sessions/session-record.js';
+import { decodeRecord, encodeRecord, fromWire, toWire } from '../../src/replication/record-codec.js';
+import { dedupeEntry, findDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 
 function record(): SessionRecord {
@@ -18,7 +19,7 @@ function record(): SessionRecord {
   };
 }
 
-const entry = (n: number) => ({ opId: `op-${n}`, version: n, reply: '' });
+const entry = (n: number) => dedupeEntry(`op-${n}`, n, '');
 
 describe('the dedupe window', () => {
   it('keeps the newest `window` operations, oldest first', () => {
@@ -42,12 +43,30 @@ describe('the dedupe window', () => {
 
   it('tells apart ids that share their length and last character', () => {
     const r = record();
-    for (const opId of ['client-a:17', 'client-b:17', 'client-a:7', 'client-a:27']) rememberOperation(r, { opId, version: 1, reply: opId }, 8);
+    for (const opId of ['client-a:17', 'client-b:17', 'client-a:7', 'client-a:27']) rememberOperation(r, dedupeEntry(opId, 1, opId), 8);
     expect(findDedupe(r, 'client-b:17')?.reply).toBe('client-b:17');
     expect(findDedupe(r, 'client-a:17')?.reply).toBe('client-a:17');
     expect(findDedupe(r, 'client-a:7')?.reply).toBe('client-a:7');
     expect(findDedupe(r, 'client-c:17')).toBeUndefined();
     expect(findDedupe(r, 'client-a:37')).toBeUndefined();
+  });
+
+  it('compares the ids themselves when tags match', () => {
+    const r = record();
+    // An entry whose tag collides with another id's.
+    rememberOperation(r, { opId: 'op-a', tag: opIdTag('op-b'), version: 1, reply: 'a' }, 4);
+    expect(findDedupe(r, 'op-b')).toBeUndefined();
+    expect(findDedupe(r, 'op-a', opIdTag('op-b'))?.reply).toBe('a');
+  });
+
+  it('finds every operation of a window after a snapshot or a replication round trip', () => {
+    const r = record();
+    const ids = Array.from({ length: 32 }, (_, i) => `3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f:${1000 * i + 7}`);
+    for (const [i, opId] of ids.entries()) rememberOperation(r, dedupeEntry(opId, i + 1, `reply-${i}`), 32);
+    for (const copy of [decodeRecord(encodeRecord(r)), fromWire(toWire(r) as never)]) {
+      for (const [i, opId] of ids.entries()) expect(findDedupe(copy, opId)?.reply).toBe(`reply-${i}`);
+      expect(findDedupe(copy, `${ids[0]}0`)).toBeUndefined();
+    }
   });
 
   it('with a window of one keeps only the last operation', () => {

@@ -1,0 +1,19 @@
+// A started SessionEngine serving the counter handler, for the in-process
+// micro-benchmarks (no daemon, no network).
+import { pino } from 'pino';
+import { HandlerRegistry } from '../../dist/sessions/handler-registry.js';
+import { SessionEngine } from '../../dist/sessions/session-engine.js';
+import { COUNTER_HANDLER_PATH } from '../harness/paths.mjs';
+
+/** Room for `sessions` counter sessions, each remembering `window` operations. */
+export async function counterEngine({ sessions, window }) {
+  const registry = new HandlerRegistry();
+  await registry.load('counter', COUNTER_HANDLER_PATH);
+  const engine = new SessionEngine(
+    { nodeId: 'micro', maxSessions: sessions, maxStateBytes: 1_000_000, maxOperationBytes: 100_000, dedupeWindow: window, maxTimersPerSession: 8 },
+    registry,
+    pino({ level: 'silent' }),
+  );
+  engine.start();
+  return engine;
+}
