@@ -166,7 +166,7 @@ export const NODE_FIELDS: readonly FieldSpec[] = [
   { key: 'durability', flag: '--durability <mode>', env: 'BATON_DURABILITY', description: 'sync: acknowledge after the peer stored the change; async: after local apply (default: sync)' },
   { key: 'minReplicas', flag: '--min-replicas <n>', env: 'BATON_MIN_REPLICAS', description: '1 refuses writes while no replica is attached; 0 runs solo (default: 0)' },
   { key: 'backlogBytes', flag: '--backlog-bytes <n>', env: 'BATON_BACKLOG_BYTES', description: `replication backlog for partial resync, bytes (default: ${DEFAULT_BACKLOG_BYTES})` },
-  { key: 'snapshotIntervalMs', flag: '--snapshot-interval-ms <ms>', env: 'BATON_SNAPSHOT_INTERVAL_MS', description: `how often changed sessions are written to Redis, spread over half the interval (default: ${DEFAULT_SNAPSHOT_INTERVAL_MS})` },
+  { key: 'snapshotIntervalMs', flag: '--snapshot-interval-ms <ms>', env: 'BATON_SNAPSHOT_INTERVAL_MS', description: `how often changed sessions are written to Redis (default: ${DEFAULT_SNAPSHOT_INTERVAL_MS})` },
   { key: 'snapshotDirtyMax', flag: '--snapshot-dirty-max <n>', env: 'BATON_SNAPSHOT_DIRTY_MAX', description: `write early once this many sessions changed (default: ${DEFAULT_SNAPSHOT_DIRTY_MAX})` },
   { key: 'snapshotBatch', flag: '--snapshot-batch <n>', env: 'BATON_SNAPSHOT_BATCH', description: `records per snapshot script call, encoded per turn of the event loop (default: ${DEFAULT_SNAPSHOT_BATCH})` },
   { key: 'packIdleMs', flag: '--pack-idle-ms <ms>', env: 'BATON_PACK_IDLE_MS', description: `keep a session encoded in memory once unchanged this long, 0 never (default: ${DEFAULT_PACK_IDLE_MS})` },

@@ -32,11 +32,6 @@ export interface SnapshotStats {
 /** Script calls of one flush in flight at once on the connection (pipelining). */
 const PIPELINE_DEPTH = 4;
 /**
- * A periodic flush spreads its batches over at most this share of
- * --snapshot-interval-ms (see SnapshotWriter.doFlush).
- */
-const PACE_SHARE = 0.5;
-/**
  * A flush that takes longer is abandoned (its sessions stay dirty), so a
  * Redis that hangs instead of failing cannot stop snapshots for good.
  */
@@ -70,10 +65,6 @@ export class SnapshotWriter {
     lastError: '',
   };
   private failing = false;
-  /** Whether the flush in flight spreads its batches out (a periodic one nobody waits for). */
-  private pacing = false;
-  /** Ends the paced wait of the flush in flight early. */
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly options: SnapshotWriterOptions,
@@ -84,10 +75,7 @@ export class SnapshotWriter {
   ) {
     engine.onEvent((event: EngineEvent) => {
       this.dirty.add(event.record.sessionId);
-      if (this.dirty.size >= this.options.dirtyMax) {
-        if (this.flushing === undefined) void this.flushQuietly(false);
-        else this.hurry();
-      }
+      if (this.dirty.size >= this.options.dirtyMax && this.flushing === undefined) void this.flushQuietly();
     });
   }
 
@@ -96,13 +84,13 @@ export class SnapshotWriter {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flushQuietly(true), this.options.intervalMs);
+    this.timer = setInterval(() => void this.flushQuietly(), this.options.intervalMs);
   }
 
   /** Stops the interval and writes what is dirty one last time (best effort). */
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
-    await this.flushQuietly(false);
+    await this.flushQuietly();
   }
 
   markDirty(sessionId: string): void {
@@ -115,30 +103,22 @@ export class SnapshotWriter {
 
   /** Writes every owned session; resolves with the offset the snapshot then reflects. */
   async flushAll(): Promise<number> {
-    // Someone waits for this one: a periodic flush in flight finishes at full speed.
-    this.hurry();
     if (this.flushing !== undefined) await this.flushing.catch(() => undefined);
     this.markAllOwnedDirty();
     return this.flush();
   }
 
-  /**
-   * Writes the dirty sessions; resolves with the watermark offset. A
-   * `paced` flush spreads its batches over half the interval; asking for
-   * an unpaced one while it runs makes it finish at full speed.
-   */
-  flush(paced = false): Promise<number> {
-    if (this.flushing === undefined) this.pacing = paced;
-    else if (!paced) this.hurry();
+  /** Writes the dirty sessions; resolves with the watermark offset. */
+  flush(): Promise<number> {
     this.flushing ??= withTimeout(this.doFlush(), FLUSH_TIMEOUT_MS, 'snapshot flush').finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
   }
 
-  private async flushQuietly(paced: boolean): Promise<void> {
+  private async flushQuietly(): Promise<void> {
     try {
-      await this.flush(paced);
+      await this.flush();
       if (this.failing) this.logger.info('snapshots to Redis resumed');
       this.failing = false;
     } catch (err) {
@@ -146,40 +126,6 @@ export class SnapshotWriter {
       if (!this.failing) this.logger.warn({ err }, 'snapshot to Redis failed; serving continues and snapshots resume when Redis is back');
       this.failing = true;
     }
-  }
-
-  /** The flush in flight stops pacing and goes on at once. */
-  private hurry(): void {
-    this.pacing = false;
-    this.wake?.();
-  }
-
-  /** Resolves after `ms` when at least 1, or the next turn of the loop; hurry() ends the wait early. */
-  private pause(ms: number): Promise<void> {
-    if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        this.wake = undefined;
-        clearTimeout(timer);
-        setImmediate(resolve);
-      };
-    });
-  }
-
-  /**
-   * Until batch `sent` of `batches` may start when the flush is paced: the
-   * batches of a periodic flush are spread evenly over PACE_SHARE of the
-   * interval. Encoding 1 000 sessions with full dedupe windows takes tens of
-   * ms; at one batch per turn, back to back, that kept the loop busy for
-   * 40 ms every second, and the operations queued behind it set the p99.
-   */
-  private paceWait(startedAt: number, sent: number, batches: number): number {
-    if (!this.pacing || sent >= batches) return 0;
-    return startedAt + (sent * this.options.intervalMs * PACE_SHARE) / batches - performance.now();
   }
 
   private async doFlush(): Promise<number> {
@@ -193,23 +139,18 @@ export class SnapshotWriter {
     try {
       let written = 0;
       let slice: RecordWrite[] = [];
-      const batches = Math.ceil(ids.size / this.options.batch);
-      const startedAt = performance.now();
-      let sentBatches = 0;
       // Each batch is encoded in its own turn of the event loop and sent
       // without waiting for the previous ones, up to PIPELINE_DEPTH at once.
       // The yield is unconditional: awaiting a reply that has already
       // arrived continues in the same turn, and a flush that never yields
-      // holds every operation behind it. A paced flush waits longer (see
-      // paceWait).
+      // holds every operation behind it.
       const send = async (): Promise<void> => {
         const sent = this.store.write(this.engine.epoch, this.options.nodeId, slice);
         sent.catch(() => undefined); // awaited below; a failure is handled there
         inFlight.push(sent);
         slice = [];
-        sentBatches += 1;
         if (inFlight.length >= PIPELINE_DEPTH) written += await (inFlight.shift() as Promise<number>);
-        await this.pause(this.paceWait(startedAt, sentBatches, batches));
+        await new Promise((resolve) => setImmediate(resolve));
       };
       for (const id of ids) {
         const held = this.engine.snapshotOf(id);
