@@ -1,0 +1,109 @@
+// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N]`
+//
+// One Baton system under an open loop at a fixed rate, round after round,
+// with what each round saw: latency from the scheduled send time, the
+// generator's own lateness, CPU, the owner's replication lag (sampled every
+// 100 ms) and every node's event loop delay. For looking into figure 1's
+// p99 at half the peak, and for A/B runs of two builds (run it in each
+// checkout after `npm run build`). `--gap-ms` leaves the system idle before
+// each round, as `npm run bench` does while it measures the other systems
+// (long enough, and idle sessions get packed). Not part of `npm run bench`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { ApplyLoad } from './figures/apply-load.mjs';
+import { startBatonDaemon } from './harness/baton-daemon.mjs';
+import { redisArgs, startBatonPair } from './harness/baton-pair.mjs';
+import { LagSampler } from './harness/lag-sampler.mjs';
+import { nodeStatus } from './harness/node-status.mjs';
+import { ProcessRegistry } from './harness/process-registry.mjs';
+import { startRedisServer } from './harness/redis-server.mjs';
+
+const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)]';
+const ROUND_WARMUP_MS = 2_000;
+
+function fail(message) {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parse(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, help: { type: 'boolean' } },
+    });
+  } catch (err) {
+    fail(err.message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const [mode, rateText] = parsed.positionals;
+  if (!['off', 'sync', 'async'].includes(mode)) fail(`the mode must be off, sync or async, got "${mode ?? ''}"`);
+  const number = (name, text, fallback, min) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) fail(`${name} must be an integer of at least ${min}, got "${text}"`);
+    return n;
+  };
+  return {
+    mode,
+    rate: number('the rate', rateText ?? fail('the rate is missing'), 0, 1),
+    rounds: number('--rounds', parsed.values.rounds, 4, 1),
+    gapMs: number('--gap-ms', parsed.values['gap-ms'], 0, 0),
+    sessions: number('--sessions', parsed.values.sessions, 1_000, 1),
+    durationMs: number('--duration-ms', parsed.values['duration-ms'], 6_000, 100),
+  };
+}
+
+async function startSystem(registry, mode, redisPort) {
+  if (mode === 'off') {
+    const node = await startBatonDaemon(registry, { nodeId: 'probe-a', extraArgs: redisArgs(redisPort, 'probe') });
+    return { addresses: [node.sessionAddress], pids: [node.pid], controls: [node.controlAddress] };
+  }
+  const { primary, secondary } = await startBatonPair(registry, { cluster: 'probe', durability: mode, redisPort });
+  return {
+    addresses: [primary.sessionAddress, secondary.sessionAddress],
+    pids: [primary.pid, secondary.pid],
+    controls: [primary.controlAddress, secondary.controlAddress],
+  };
+}
+
+const options = parse(process.argv.slice(2));
+const registry = new ProcessRegistry((message) => process.stderr.write(`${message}\n`));
+const tempDir = mkdtempSync(join(tmpdir(), 'baton-probe-'));
+process.on('exit', () => registry.killAllNow());
+try {
+  const redis = await startRedisServer(registry, tempDir);
+  const system = await startSystem(registry, options.mode, redis.port);
+  const settings = { sessions: options.sessions, concurrency: 64, maxInFlight: 5_000 };
+  const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: [...system.pids, redis.pid], settings });
+  await load.closedLoop(ROUND_WARMUP_MS);
+  process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
+  for (let round = 1; round <= options.rounds; round++) {
+    if (options.gapMs > 0) await sleep(options.gapMs);
+    const sampler = options.mode === 'off' ? undefined : new LagSampler(system.controls[0]);
+    const r = await load.openLoop(options.rate, options.durationMs);
+    const lag = sampler?.stop();
+    // A node's loop delay covers its last complete 10 s window (or the current one).
+    const loops = await Promise.all(system.controls.map(nodeStatus));
+    const f = (n) => n.toFixed(1);
+    process.stdout.write(
+      `round ${round}: ${Math.round(r.achievedRate)} ops/s, p50 ${f(r.latency.p50)} ms, p99 ${f(r.latency.p99)} ms, max ${f(r.latency.max)} ms; ` +
+        `generator late p99 ${f(r.sendLag.p99)} ms; server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%` +
+        `${lag ? `; replication lag max ${lag.records.max} records / ${lag.ms.max} ms` : ''}; ` +
+        `loop delay p99/max ${loops.map((s) => `${f(s.eventLoopDelayP99Ms)}/${f(s.eventLoopDelayMaxMs)} ms`).join(', ')}` +
+        `${r.errors > 0 ? `; ${r.errors} errors (${r.firstError})` : ''}${r.dropped > 0 ? `; ${r.dropped} dropped` : ''}\n`,
+    );
+  }
+  await load.stop();
+} finally {
+  await registry.stopAll();
+  rmSync(tempDir, { recursive: true, force: true });
+}
