@@ -84,6 +84,10 @@ function table(reports: readonly NodeReport[]): string {
     out.push(
       `${s.nodeId}: up ${formatDuration(Date.now() - Number(s.startedAtMs))}, session ${s.sessionAddress}, cluster ${s.cluster}, epoch ${s.epoch}, ${s.replication?.durability ?? '?'} durability, handlers ${s.handlers.map((h) => `${h.sessionType}@${h.schemaVersion}`).join(', ')}`,
     );
+    // Every operation waits out a stalled loop: the first thing to read when latency grows.
+    out.push(
+      `${s.nodeId}: event loop delay p99 ${s.eventLoopDelayP99Ms.toFixed(1)} ms, max ${s.eventLoopDelayMaxMs.toFixed(1)} ms (last 10 s); ${s.sessionsPacked} of ${s.sessionsOwned + s.sessionsReplicated} sessions packed`,
+    );
     for (const warning of s.warnings) out.push(`${s.nodeId}: WARNING ${warning}`);
   }
   return out.join('\n');

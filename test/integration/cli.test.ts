@@ -163,6 +163,7 @@ describe('baton status', () => {
     expect(table.stdout).toMatch(/NODE\s+ROLE\s+STATE\s+RELEASE\s+OWNED\s+REPLICAS\s+OFFSET/);
     expect(table.stdout).toMatch(/cli-a\s+primary\s+serving/);
     expect(table.stdout).toMatch(/cli-a: WARNING running solo/);
+    expect(table.stdout).toMatch(/cli-a: event loop delay p99 \d+\.\d ms, max \d+\.\d ms \(last 10 s\); \d+ of \d+ sessions packed/);
     const both = await runCli(['status', '--control', `${daemon.controlAddress},127.0.0.1:1`, '--json']);
     expect(both.code).toBe(1);
     const reports = json<{ reachable: boolean; error?: string; status?: { state: string; pid: number } }[]>(both.stdout);
