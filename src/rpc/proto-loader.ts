@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Options } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { useDirectEncoding } from './direct-encoding.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -26,12 +28,24 @@ export function loaderOptions(): Options {
 
 export type BatonProto = SessionProto & ControlProto;
 
+const PROTO_FILES = ['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'];
+
+/** The protos as protobufjs types, field names in camelCase as the loader options give them. */
+export function loadProtobufRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (target.startsWith(PROTO_DIR) ? target : `${PROTO_DIR}${target}`);
+  root.loadSync(PROTO_FILES, { keepCase: loaderOptions().keepCase === true });
+  root.resolveAll();
+  return root;
+}
+
 let cached: BatonProto | undefined;
 
 /** Loads every Baton service once per process. */
 export function loadBatonProto(): BatonProto {
-  cached ??= loadPackageDefinition(
-    loadSync(['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'], loaderOptions()),
-  ) as unknown as BatonProto;
+  if (cached !== undefined) return cached;
+  const definition = loadSync(PROTO_FILES, loaderOptions());
+  useDirectEncoding(definition, loadProtobufRoot());
+  cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;
 }

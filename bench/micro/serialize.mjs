@@ -1,0 +1,72 @@
+// Serializing the two messages a node writes most, as grpc-js does before
+// every write: an ApplyResults of 16 answers (an apply stream's slice) and a
+// SourceMessage of 16 records (a replication batch), with the serializers
+// Baton installs (encode the plain object as it is) beside a baseline
+// measured in the same run: @grpc/proto-loader's own (fromObject, then
+// encode). Run after `npm run build`:
+//   node bench/micro/serialize.mjs [messages=100000]
+import { loadSync } from '@grpc/proto-loader';
+import { toWire } from '../../dist/replication/record-codec.js';
+import { loadBatonProto, loaderOptions } from '../../dist/rpc/proto-loader.js';
+import { dedupeEntry, toByteString } from '../../dist/sessions/session-record.js';
+
+const messages = Number(process.argv[2] ?? 100_000);
+const FILES = ['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'];
+const raw = loadSync(FILES, loaderOptions());
+const proto = loadBatonProto();
+
+const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+const answers = {
+  responses: Array.from({ length: 16 }, (_, i) => ({
+    correlationId: 1_000 + i,
+    version: 40 + i,
+    reply: { data: Buffer.from(`{"value":${40 + i}}`), contentType: 'application/json' },
+    deduplicated: false,
+  })),
+};
+// A change as the owner replicates it: the whole record but only the newest dedupe entry.
+const change = (i) =>
+  toWire(
+    {
+      sessionId: `session-${i}`,
+      sessionType: 'counter',
+      version: 40,
+      schemaVersion: 1,
+      owner: 'a',
+      epoch: 1,
+      state: toByteString(Buffer.from(`{"value":40,"fired":[],"pad":"${'x'.repeat(170)}"}`)),
+      timers: [],
+      dedupe: [],
+      createdAtMs: 1_763_770_000_000,
+      updatedAtMs: 1_763_770_000_999,
+    },
+    { offset: 5_000 + i, dedupeDelta: [dedupeEntry(`${client}:${5_000 + i}`, 40, '{"value":40}')].map((d) => ({ opId: d.opId, version: d.version, reply: Buffer.from(d.reply, 'latin1') })) },
+  );
+const batch = { batch: { records: Array.from({ length: 16 }, (_, i) => change(i)), sentAtMs: 1_763_770_001_000 } };
+
+const CASES = [
+  ['ApplyResults, 16 answers', raw['baton.v1.SessionService'].ApplyStream.responseSerialize, proto.baton.v1.SessionService.service.ApplyStream.responseSerialize, answers],
+  ['SourceMessage, 16 records', raw['baton.v1.PeerService'].Replicate.responseSerialize, proto.baton.v1.PeerService.service.Replicate.responseSerialize, batch],
+];
+
+function usPerMessage(serialize, message) {
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < messages; i++) bytes += serialize(message).length;
+  if (bytes === 0) throw new Error('nothing serialized');
+  return Number(process.hrtime.bigint() - started) / messages / 1000;
+}
+
+for (const [, original, direct, message] of CASES) {
+  if (!Buffer.from(original(message)).equals(Buffer.from(direct(message)))) throw new Error('the two serializers disagree');
+  usPerMessage(original, message);
+  usPerMessage(direct, message);
+}
+for (let round = 1; round <= 3; round++) {
+  const parts = CASES.map(([name, original, direct, message]) => {
+    const baseline = usPerMessage(original, message);
+    const baton = usPerMessage(direct, message);
+    return `${name}: direct ${baton.toFixed(1)} us, fromObject + encode ${baseline.toFixed(1)} us, ${(baseline / baton).toFixed(2)}x faster`;
+  });
+  console.log(`round ${round}: ${parts.join('; ')}`);
+}

@@ -1,0 +1,70 @@
+import { loadSync } from '@grpc/proto-loader';
+import type { ServiceDefinition } from '@grpc/proto-loader';
+import { describe, expect, it } from 'vitest';
+import { toWire } from '../../src/replication/record-codec.js';
+import { loadBatonProto, loaderOptions } from '../../src/rpc/proto-loader.js';
+import { dedupeEntry, toByteString } from '../../src/sessions/session-record.js';
+
+type Serialize = (value: unknown) => Buffer;
+const FILES = ['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'];
+
+/** The serializers as @grpc/proto-loader makes them (fromObject, then encode), and as Baton uses them. */
+function serializers(service: string, method: string, side: 'request' | 'response'): { original: Serialize; direct: Serialize } {
+  const key = side === 'request' ? 'requestSerialize' : 'responseSerialize';
+  const original = (loadSync(FILES, loaderOptions())[service] as ServiceDefinition)[method]?.[key] as Serialize;
+  const [pkg, version, name] = service.split('.') as [string, string, string];
+  const proto = loadBatonProto() as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
+  const direct = proto[pkg]?.[version]?.[name]?.service[method]?.[key] as Serialize;
+  return { original, direct };
+}
+
+const record = {
+  sessionId: 'sessión-✓',
+  sessionType: 'counter',
+  version: 2 ** 40 + 3,
+  schemaVersion: 2,
+  owner: 'nœud-a',
+  epoch: 2 ** 32,
+  state: toByteString(Buffer.from('{"value":3}')),
+  timers: [{ timerId: 't', deadlineMs: -5, payload: Buffer.from([1, 2, 3]) }],
+  dedupe: [dedupeEntry('client:1', 2 ** 35, ''), dedupeEntry('client:2', 7, toByteString(Buffer.from([0, 0xff])))],
+  createdAtMs: -(2 ** 33),
+  updatedAtMs: 1_763_770_000_999,
+};
+
+const cases: [string, string, 'request' | 'response', unknown][] = [
+  ['baton.v1.SessionService', 'ApplyStream', 'request', { requests: [{ sessionId: 's', opId: 'c:1', op: { data: Buffer.from('{"type":"add"}'), contentType: 'application/json' }, correlationId: 2 ** 40 + 5 }] }],
+  [
+    'baton.v1.SessionService',
+    'ApplyStream',
+    'response',
+    {
+      responses: [
+        { correlationId: 7, version: 2 ** 35, reply: { data: Buffer.from('{"value":1}'), contentType: 'application/json' }, deduplicated: false },
+        { correlationId: 8, error: { grpcCode: 5, code: 'ERR_SESSION_NOT_FOUND', message: 'no session "x"', ownerAddress: '' } },
+      ],
+    },
+  ],
+  ['baton.v1.PeerService', 'Replicate', 'response', { batch: { records: [toWire(record, { offset: 12 }), toWire(record, { offset: 13, deleted: true, dedupeDelta: [] })], sentAtMs: 1_763_770_000_000 } }],
+  ['baton.v1.PeerService', 'Replicate', 'response', { heartbeat: { offset: 99, sentAtMs: 5 } }],
+  // Enums travel as names: these go through fromObject.
+  ['baton.v1.PeerService', 'Replicate', 'response', { welcome: { protocolVersion: 1, nodeId: 'a', release: '0.1.0', replicationId: 'r', offset: 4, mode: 'FULL_STREAM', sessionAddress: '127.0.0.1:1', epoch: 3, role: 'primary' } }],
+  ['baton.v1.SessionService', 'Watch', 'response', { kind: 'CHANGE', opId: 'c:1', timerId: '' }],
+  ['baton.v1.PeerService', 'Replicate', 'request', { ack: { offset: 2 ** 41, sentAtMs: 1 } }],
+  ['baton.v1.PeerService', 'Handback', 'response', { records: [toWire(record)], sentAtMs: 3 }],
+];
+
+describe('direct encoding', () => {
+  it.each(cases)('%s.%s %s: the same bytes as fromObject then encode', (service, method, side, message) => {
+    const { original, direct } = serializers(service, method, side);
+    expect(typeof direct).toBe('function');
+    expect(direct).not.toBe(original);
+    expect(Buffer.from(direct(message)).equals(Buffer.from(original(message)))).toBe(true);
+  });
+
+  it('encodes enums given by name', () => {
+    const { direct } = serializers('baton.v1.PeerService', 'Replicate', 'response');
+    const welcome = (mode: string) => direct({ welcome: { mode } });
+    expect(welcome('FULL_STREAM').equals(welcome('PARTIAL'))).toBe(false);
+  });
+});
