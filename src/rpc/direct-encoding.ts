@@ -4,27 +4,26 @@ import protobuf from 'protobufjs';
 type Serialize = (value: unknown) => Buffer;
 
 /**
- * Top-level fields of `type` below which an enum field lives. This
- * project's messages carry enums as their names (loader option enums:
- * String), which only fromObject turns into numbers.
+ * Top-level fields of `type` below which an enum field lives (types of a
+ * resolved root). This project's messages carry enums as their names
+ * (loader option enums: String), which only fromObject turns into numbers.
  */
 function enumBearingFields(type: protobuf.Type): string[] {
-  const seen = new Set<protobuf.Type>();
-  const hasEnum = (t: protobuf.Type): boolean => {
-    if (seen.has(t)) return false;
-    seen.add(t);
-    return t.fieldsArray.some((f) => {
-      f.resolve();
-      return f.resolvedType instanceof protobuf.Enum || (f.resolvedType instanceof protobuf.Type && hasEnum(f.resolvedType));
-    });
+  const known = new Map<protobuf.Type, boolean>();
+  const carriesEnum = (field: protobuf.Field): boolean => {
+    const t = field.resolvedType;
+    return t instanceof protobuf.Enum || (t instanceof protobuf.Type && hasEnum(t));
   };
-  return type.fieldsArray
-    .filter((f) => {
-      f.resolve();
-      seen.clear();
-      return f.resolvedType instanceof protobuf.Enum || (f.resolvedType instanceof protobuf.Type && hasEnum(f.resolvedType));
-    })
-    .map((f) => f.name);
+  const hasEnum = (t: protobuf.Type): boolean => {
+    let result = known.get(t);
+    if (result === undefined) {
+      known.set(t, false); // a type nested in itself adds nothing new
+      result = t.fieldsArray.some(carriesEnum);
+      known.set(t, result);
+    }
+    return result;
+  };
+  return type.fieldsArray.filter(carriesEnum).map((f) => f.name);
 }
 
 /**
@@ -34,7 +33,7 @@ function enumBearingFields(type: protobuf.Type): string[] {
  */
 function directSerializer(type: protobuf.Type, original: Serialize): Serialize {
   const slow = enumBearingFields(type);
-  return (value) => {
+  return function directSerialize(value) {
     const fields = value as Record<string, unknown>;
     for (const name of slow) if (fields[name] !== undefined && fields[name] !== null) return original(value);
     return type.encode(value as protobuf.Message).finish() as Buffer;
@@ -44,14 +43,13 @@ function directSerializer(type: protobuf.Type, original: Serialize): Serialize {
 /**
  * Replaces the serializers of every method in `definition` by direct ones
  * (see directSerializer), with the types of `root`, loaded from the same
- * files with the same casing.
+ * files with the same casing and resolved.
  *
  * Why: @grpc/proto-loader serializes with fromObject and then encode.
  * fromObject copies the whole message first, and makes a Long object of
  * every 64-bit field, though the objects this project writes already hold
  * numbers, Buffers and nested plain objects of the right shape, which
- * encode takes as they are. Serializing took 18% of an owner's CPU under
- * sync replication at peak; without the copy an apply stream's answers
+ * encode takes as they are. Without the copy an apply stream's answers
  * serialize about 1.3x and a replication batch about 1.2x faster
  * (`node bench/micro/serialize.mjs`). The bytes are the same either way
  * (test/unit/direct-encoding.test.ts).

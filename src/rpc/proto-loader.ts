@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { Options } from '@grpc/proto-loader';
+import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useDirectEncoding } from './direct-encoding.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
@@ -39,12 +39,17 @@ export function loadProtobufRoot(): protobuf.Root {
   return root;
 }
 
+/** The protos as @grpc/proto-loader defines them, with its own serializers. */
+export function loadDefinition(): PackageDefinition {
+  return loadSync(PROTO_FILES, loaderOptions());
+}
+
 let cached: BatonProto | undefined;
 
-/** Loads every Baton service once per process. */
+/** Loads every Baton service once per process, with direct encoding (direct-encoding.ts). */
 export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
-  const definition = loadSync(PROTO_FILES, loaderOptions());
+  const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;

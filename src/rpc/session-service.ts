@@ -186,15 +186,11 @@ export class SessionServiceImpl {
   private applyStream(call: ServerDuplexStream<ApplyBatch__Output, ApplyResults>): void {
     let ending = false;
     let awaiting = 0;
-    let paused = false;
     const answers = new BatchWriter<ApplyResponse>((responses, written) => call.write({ responses }, written));
     const queue = new SliceQueue<ApplyRequest__Output>(
       (req) => applyStreamed(req),
       () => {
-        if (paused) {
-          paused = false;
-          call.resume();
-        }
+        if (call.isPaused()) call.resume();
         if (ending) state.finish();
       },
     );
@@ -238,10 +234,7 @@ export class SessionServiceImpl {
       if (ending && !this.applyStreams.has(call)) return;
       state.lastDataAtMs = Date.now();
       queue.push(batch.requests);
-      if (queue.size > QUEUED_MAX && !paused) {
-        paused = true;
-        call.pause();
-      }
+      if (queue.size > QUEUED_MAX && !call.isPaused()) call.pause();
     });
     // Every request read so far is answered before the stream ends.
     call.on('end', () => state.finish());

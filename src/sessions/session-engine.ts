@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { dedupeEntry, findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, rememberOperation, toByteString } from './session-record.js';
+import { dedupeEntry, findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
 import { encodeRecord, scanRecord } from '../replication/record-codec.js';
@@ -539,13 +539,15 @@ export class SessionEngine {
       checkId('op_id', command.opId);
       const record = this.getOwned(command.sessionId);
       const loaded = this.registry.get(record.sessionType);
-      const seen = findDedupe(record, command.opId);
+      // Hashed once: the lookup compares it, the new dedupe entry keeps it.
+      const tag = opIdTag(command.opId);
+      const seen = findDedupe(record, command.opId, tag);
       if (seen !== undefined) {
         return { version: seen.version, reply: fromByteString(seen.reply), contentType: loaded.codec.contentType, deduplicated: true };
       }
       this.checkPayload('operation', command.op, loaded);
       const op = this.decode('operation', command.op, loaded);
-      const reply = this.applyToRecord(record, loaded, op, command.opId, undefined);
+      const reply = this.applyToRecord(record, loaded, op, command.opId, tag, undefined);
       return { version: record.version, reply, contentType: loaded.codec.contentType, deduplicated: false };
     } catch (err) {
       this.refused++;
@@ -573,6 +575,7 @@ export class SessionEngine {
     loaded: LoadedHandler,
     op: unknown,
     opId: string,
+    tag: number,
     timer: TimerInfo | undefined,
   ): Buffer {
     const state = this.currentState(record, loaded);
@@ -605,7 +608,7 @@ export class SessionEngine {
     // Commit: nothing below can throw.
     record.state = toByteString(stateBytes);
     record.schemaVersion = loaded.schemaVersion;
-    this.commit(record, stateBytes, ctx.sortedTimers(), ctx.nowMs, opId, replyBytes, timer?.timerId);
+    this.commit(record, stateBytes, ctx.sortedTimers(), ctx.nowMs, opId, tag, replyBytes, timer?.timerId);
     this.applied++;
     return replyBytes;
   }
@@ -621,6 +624,8 @@ export class SessionEngine {
     timers: readonly TimerEntry[],
     nowMs: number,
     opId: string,
+    /** opIdTag(opId) */
+    tag: number,
     reply: Buffer,
     timerId: string | undefined,
   ): void {
@@ -629,7 +634,7 @@ export class SessionEngine {
     record.epoch = this.epoch;
     record.version += 1;
     record.updatedAtMs = nowMs;
-    rememberOperation(record, dedupeEntry(opId, record.version, toByteString(reply)), this.options.dedupeWindow);
+    rememberOperation(record, dedupeEntry(opId, record.version, toByteString(reply), tag), this.options.dedupeWindow);
     this.emit({ type: 'changed', record, opId, stateBytes, reply, timerId });
   }
 
@@ -639,18 +644,19 @@ export class SessionEngine {
     const entry = record.timers.find((t) => t.timerId === due.timerId && t.deadlineMs === due.deadlineMs);
     if (entry === undefined) return;
     const opId = `timer:${entry.timerId}:${entry.deadlineMs}`;
+    const tag = opIdTag(opId);
     const timer: TimerInfo = { timerId: entry.timerId, deadlineMs: entry.deadlineMs };
     try {
       const loaded = this.registry.get(record.sessionType);
       const op = loaded.codec.decode(entry.payload);
-      this.applyToRecord(record, loaded, op, opId, timer);
+      this.applyToRecord(record, loaded, op, opId, tag, timer);
     } catch (err) {
       // A timer that fails still fires only once: consume it, keep the state.
       this.logger.warn(
         { err, sessionId: record.sessionId, timerId: entry.timerId },
         'timer operation failed; the timer is consumed and the state is unchanged',
       );
-      this.commit(record, ownedEncoded(record.state, 'latin1'), record.timers.filter((t) => t !== entry), this.now(), opId, EMPTY_BYTES, entry.timerId);
+      this.commit(record, ownedEncoded(record.state, 'latin1'), record.timers.filter((t) => t !== entry), this.now(), opId, tag, EMPTY_BYTES, entry.timerId);
     }
   }
 

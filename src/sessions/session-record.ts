@@ -81,9 +81,9 @@ export function opIdTag(opId: string): number {
   return h;
 }
 
-/** A dedupe entry for `opId`, with its tag. */
-export function dedupeEntry(opId: string, version: number, reply: string): DedupeEntry {
-  return { opId, tag: opIdTag(opId), version, reply };
+/** A dedupe entry for `opId`, with its tag (computed unless the caller has it). */
+export function dedupeEntry(opId: string, version: number, reply: string, tag = opIdTag(opId)): DedupeEntry {
+  return { opId, tag, version, reply };
 }
 
 /**

@@ -1,21 +1,22 @@
-import { loadSync } from '@grpc/proto-loader';
 import type { ServiceDefinition } from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
 import { toWire } from '../../src/replication/record-codec.js';
-import { loadBatonProto, loaderOptions } from '../../src/rpc/proto-loader.js';
+import { useDirectEncoding } from '../../src/rpc/direct-encoding.js';
+import { loadBatonProto, loadDefinition, loadProtobufRoot } from '../../src/rpc/proto-loader.js';
 import { dedupeEntry, toByteString } from '../../src/sessions/session-record.js';
 
 type Serialize = (value: unknown) => Buffer;
-const FILES = ['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'];
+type Side = 'request' | 'response';
 
-/** The serializers as @grpc/proto-loader makes them (fromObject, then encode), and as Baton uses them. */
-function serializers(service: string, method: string, side: 'request' | 'response'): { original: Serialize; direct: Serialize } {
-  const key = side === 'request' ? 'requestSerialize' : 'responseSerialize';
-  const original = (loadSync(FILES, loaderOptions())[service] as ServiceDefinition)[method]?.[key] as Serialize;
-  const [pkg, version, name] = service.split('.') as [string, string, string];
-  const proto = loadBatonProto() as unknown as Record<string, Record<string, Record<string, { service: ServiceDefinition }>>>;
-  const direct = proto[pkg]?.[version]?.[name]?.service[method]?.[key] as Serialize;
-  return { original, direct };
+const serializerOf = (definition: ReturnType<typeof loadDefinition>, service: string, method: string, side: Side): Serialize =>
+  (definition[service] as ServiceDefinition)[method]?.[side === 'request' ? 'requestSerialize' : 'responseSerialize'] as Serialize;
+
+/** The serializers as @grpc/proto-loader makes them (fromObject, then encode), and the ones useDirectEncoding puts in their place. */
+const original = loadDefinition();
+const direct = loadDefinition();
+useDirectEncoding(direct, loadProtobufRoot());
+function serializers(service: string, method: string, side: Side): { original: Serialize; direct: Serialize } {
+  return { original: serializerOf(original, service, method, side), direct: serializerOf(direct, service, method, side) };
 }
 
 const record = {
@@ -57,9 +58,15 @@ const cases: [string, string, 'request' | 'response', unknown][] = [
 describe('direct encoding', () => {
   it.each(cases)('%s.%s %s: the same bytes as fromObject then encode', (service, method, side, message) => {
     const { original, direct } = serializers(service, method, side);
-    expect(typeof direct).toBe('function');
-    expect(direct).not.toBe(original);
+    expect(direct.name).toBe('directSerialize');
+    expect(original.name).not.toBe('directSerialize');
     expect(Buffer.from(direct(message)).equals(Buffer.from(original(message)))).toBe(true);
+  });
+
+  it('is what the node and the SDK serialize with', () => {
+    const proto = loadBatonProto();
+    expect((proto.baton.v1.SessionService.service.ApplyStream.responseSerialize as Serialize).name).toBe('directSerialize');
+    expect((proto.baton.v1.PeerService.service.Replicate.responseSerialize as Serialize).name).toBe('directSerialize');
   });
 
   it('encodes enums given by name', () => {
