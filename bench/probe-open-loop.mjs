@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ApplyLoad } from './figures/apply-load.mjs';
-import { startBatonDaemon } from './harness/baton-daemon.mjs';
-import { redisArgs, startBatonPair } from './harness/baton-pair.mjs';
+import { startBatonSystem } from './harness/baton-system.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
 import { nodeStatus } from './harness/node-status.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
@@ -62,28 +61,15 @@ function parse(argv) {
   };
 }
 
-async function startSystem(registry, mode, redisPort) {
-  if (mode === 'off') {
-    const node = await startBatonDaemon(registry, { nodeId: 'probe-a', extraArgs: redisArgs(redisPort, 'probe') });
-    return { addresses: [node.sessionAddress], pids: [node.pid], controls: [node.controlAddress] };
-  }
-  const { primary, secondary } = await startBatonPair(registry, { cluster: 'probe', durability: mode, redisPort });
-  return {
-    addresses: [primary.sessionAddress, secondary.sessionAddress],
-    pids: [primary.pid, secondary.pid],
-    controls: [primary.controlAddress, secondary.controlAddress],
-  };
-}
-
 const options = parse(process.argv.slice(2));
 const registry = new ProcessRegistry((message) => process.stderr.write(`${message}\n`));
 const tempDir = mkdtempSync(join(tmpdir(), 'baton-probe-'));
 process.on('exit', () => registry.killAllNow());
 try {
   const redis = await startRedisServer(registry, tempDir);
-  const system = await startSystem(registry, options.mode, redis.port);
+  const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis });
   const settings = { sessions: options.sessions, concurrency: 64, maxInFlight: 5_000 };
-  const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: [...system.pids, redis.pid], settings });
+  const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings });
   await load.closedLoop(ROUND_WARMUP_MS);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
   for (let round = 1; round <= options.rounds; round++) {

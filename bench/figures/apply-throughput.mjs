@@ -5,8 +5,7 @@
 // and their rounds are interleaved in a rotating order so that the
 // machine's noise falls on all of them alike.
 import { startBaselineServer } from '../harness/baseline-server.mjs';
-import { redisArgs, startBatonPair } from '../harness/baton-pair.mjs';
-import { startBatonDaemon } from '../harness/baton-daemon.mjs';
+import { startBatonSystem } from '../harness/baton-system.mjs';
 import { figureRow, measured, notMeasured } from '../report/figure-row.mjs';
 import { spread } from '../report/spread.mjs';
 import { LagSampler } from '../harness/lag-sampler.mjs';
@@ -48,22 +47,6 @@ function describe(r) {
   return `${Math.round(rate)} ops/s, ${lat}, server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%${lag}${errors}${dropped}`;
 }
 
-/** Starts the servers of one Baton mode: { addresses (owner first), pids }. */
-async function startMode(registry, mode, redis) {
-  const cluster = `bench-${mode}`;
-  if (mode === 'off') {
-    const node = await startBatonDaemon(registry, { nodeId: `${cluster}-a`, extraArgs: redisArgs(redis.port, cluster) });
-    return { addresses: [node.sessionAddress], pids: [node.pid, redis.pid], children: [node.child] };
-  }
-  const { primary, secondary } = await startBatonPair(registry, { cluster, durability: mode, redisPort: redis.port });
-  return {
-    ownerControl: primary.controlAddress,
-    addresses: [primary.sessionAddress, secondary.sessionAddress],
-    pids: [primary.pid, secondary.pid, redis.pid],
-    children: [primary.child, secondary.child],
-  };
-}
-
 /**
  * Starts every system and measures them; returns the raw rounds, plus the
  * reason for each mode that could not be started.
@@ -78,11 +61,13 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
     children.push(baseline.child);
     const started = await Promise.all(
       MODES.map(({ key, label }) =>
-        startMode(registry, key, redis).then(
+        startBatonSystem(registry, { mode: key, cluster: `bench-${key}`, redis }).then(
           (servers) => {
             children.push(...servers.children);
+            // Only a pair's owner has a replica lag to sample.
+            const ownerControl = key === 'off' ? undefined : servers.controls[0];
             return ApplyLoad.start(registry, { key, label, addresses: servers.addresses, serverPids: servers.pids, settings }).then((load) =>
-              Object.assign(load, { ownerControl: servers.ownerControl }),
+              Object.assign(load, { ownerControl }),
             );
           },
           (err) => {

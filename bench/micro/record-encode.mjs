@@ -4,15 +4,11 @@
 // @grpc/proto-loader does. A 200-byte state and a full dedupe window of 32
 // SDK-shaped operation ids. Run after `npm run build`:
 //   node bench/micro/record-encode.mjs [records=20000]
-import protobuf from 'protobufjs';
 import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
-import { PROTO_DIR } from '../harness/paths.mjs';
+import { loadProtobufRoot } from '../../dist/rpc/proto-loader.js';
 
 const count = Number(process.argv[2] ?? 20_000);
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_DIR}${target}`);
-root.loadSync('baton/v1/peer.proto', { keepCase: false });
-const type = root.lookupType('baton.v1.SessionRecord');
+const type = loadProtobufRoot().lookupType('baton.v1.SessionRecord');
 const protobufjsEncode = (record) => Buffer.from(type.encode(type.fromObject(toWire(record))).finish());
 
 const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';

@@ -5,14 +5,12 @@
 // measured in the same run: @grpc/proto-loader's own (fromObject, then
 // encode). Run after `npm run build`:
 //   node bench/micro/serialize.mjs [messages=100000]
-import { loadSync } from '@grpc/proto-loader';
 import { toWire } from '../../dist/replication/record-codec.js';
-import { loadBatonProto, loaderOptions } from '../../dist/rpc/proto-loader.js';
-import { dedupeEntry, toByteString } from '../../dist/sessions/session-record.js';
+import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
+import { toByteString } from '../../dist/sessions/session-record.js';
 
 const messages = Number(process.argv[2] ?? 100_000);
-const FILES = ['baton/v1/session.proto', 'baton/v1/control.proto', 'baton/v1/peer.proto'];
-const raw = loadSync(FILES, loaderOptions());
+const raw = loadDefinition();
 const proto = loadBatonProto();
 
 const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
@@ -40,7 +38,7 @@ const change = (i) =>
       createdAtMs: 1_763_770_000_000,
       updatedAtMs: 1_763_770_000_999,
     },
-    { offset: 5_000 + i, dedupeDelta: [dedupeEntry(`${client}:${5_000 + i}`, 40, '{"value":40}')].map((d) => ({ opId: d.opId, version: d.version, reply: Buffer.from(d.reply, 'latin1') })) },
+    { offset: 5_000 + i, dedupeDelta: [{ opId: `${client}:${5_000 + i}`, version: 40, reply: Buffer.from('{"value":40}') }] },
   );
 const batch = { batch: { records: Array.from({ length: 16 }, (_, i) => change(i)), sentAtMs: 1_763_770_001_000 } };
 

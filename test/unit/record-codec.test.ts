@@ -1,19 +1,12 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, scanRecord, toWire } from '../../src/replication/record-codec.js';
-import { PROTO_DIR } from '../../src/rpc/proto-loader.js';
+import { loadProtobufRoot } from '../../src/rpc/proto-loader.js';
 import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
 import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 
-function loadRecordType(): protobuf.Type {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_DIR}${target}`);
-  root.loadSync('baton/v1/peer.proto', { keepCase: false });
-  return root.lookupType('baton.v1.SessionRecord');
-}
-
-const recordType = loadRecordType();
+const recordType = loadProtobufRoot().lookupType('baton.v1.SessionRecord');
 
 function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
