@@ -1,5 +1,5 @@
 // Cost of the dedupe-window lookup every operation makes (findDedupe), with
-// SDK-shaped operation ids ("<client uuid>:<sequence>") over full windows of
+// SDK-shaped operation ids ("<client id>:<sequence>") over full windows of
 // 32 entries, all misses (the common case: a new operation), beside a
 // baseline measured in the same run: a plain scan comparing whole ids.
 // Two shapes of window: "consecutive" (one session getting a client's
@@ -9,12 +9,13 @@
 // The windows are built in one go, so their entries lie close together in
 // the heap, kinder to the cache than a node's, built one operation at a time.
 // Run after `npm run build`: node bench/micro/dedupe-lookup.mjs [lookups=200000]
+import { randomClientId } from '../../dist/client/client-options.js';
 import { dedupeEntry, findDedupe } from '../../dist/sessions/session-record.js';
 
 const lookups = Number(process.argv[2] ?? 200_000);
 const SESSIONS = 1000;
 const WINDOW = 32;
-const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+const client = randomClientId();
 // Built by concatenation and slicing, as received ids are: not internalized.
 const id = (n) => `${client}:${n} `.slice(0, -1);
 

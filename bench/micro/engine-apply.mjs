@@ -6,6 +6,7 @@
 // state and the reply), which is what the handler's own work costs without
 // the engine. Run after `npm run build`:
 //   node bench/micro/engine-apply.mjs [sessions=1000] [operations=300000]
+import { randomClientId } from '../../dist/client/client-options.js';
 import { counterEngine } from './counter-engine.mjs';
 
 const sessions = Number(process.argv[2] ?? 1_000);
@@ -13,7 +14,7 @@ const operations = Number(process.argv[3] ?? 300_000);
 const WINDOW = 32;
 
 const engine = await counterEngine({ sessions, window: WINDOW });
-const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+const client = randomClientId();
 let seq = 0;
 // Built by concatenation and slicing, as received ids are: not internalized.
 const opId = () => `${client}:${++seq} `.slice(0, -1);

@@ -5,6 +5,7 @@
 //   node --expose-gc bench/micro/engine-memory.mjs [sessions=50000] [hot=5000]
 // Deterministic enough to compare two builds of the record layout; the
 // daemon's resident figure is figure 6 of `npm run bench`.
+import { randomClientId } from '../../dist/client/client-options.js';
 import { counterEngine } from './counter-engine.mjs';
 
 if (typeof globalThis.gc !== 'function') {
@@ -23,8 +24,8 @@ const retained = () => {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
 };
-// Operation ids shaped like the SDK's: "<client uuid>:<sequence>".
-const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+// Operation ids shaped like the SDK's: "<client id>:<sequence>".
+const client = randomClientId();
 let seq = 0;
 const opId = () => `${client}:${++seq}`;
 

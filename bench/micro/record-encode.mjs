@@ -4,6 +4,7 @@
 // @grpc/proto-loader does. A 200-byte state and a full dedupe window of 32
 // SDK-shaped operation ids. Run after `npm run build`:
 //   node bench/micro/record-encode.mjs [records=20000]
+import { randomClientId } from '../../dist/client/client-options.js';
 import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
 import { loadProtobufRoot } from '../../dist/rpc/proto-loader.js';
 
@@ -11,7 +12,7 @@ const count = Number(process.argv[2] ?? 20_000);
 const type = loadProtobufRoot().lookupType('baton.v1.SessionRecord');
 const protobufjsEncode = (record) => Buffer.from(type.encode(type.fromObject(toWire(record))).finish());
 
-const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+const client = randomClientId();
 const now = Date.now();
 const record = {
   sessionId: 'micro-session-1', sessionType: 'counter', version: 40, schemaVersion: 1, owner: 'micro-a', epoch: 1,

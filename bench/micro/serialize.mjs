@@ -5,6 +5,7 @@
 // measured in the same run: @grpc/proto-loader's own (fromObject, then
 // encode). Run after `npm run build`:
 //   node bench/micro/serialize.mjs [messages=100000]
+import { randomClientId } from '../../dist/client/client-options.js';
 import { toWire } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
 import { toByteString } from '../../dist/sessions/session-record.js';
@@ -13,7 +14,7 @@ const messages = Number(process.argv[2] ?? 100_000);
 const raw = loadDefinition();
 const proto = loadBatonProto();
 
-const client = '3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f';
+const client = randomClientId();
 const answers = {
   responses: Array.from({ length: 16 }, (_, i) => ({
     correlationId: 1_000 + i,

@@ -14,6 +14,8 @@ import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INITIAL_BACKOFF_MS,
   DEFAULT_MAX_BACKOFF_MS,
+  MAX_CLIENT_ID_LENGTH,
+  randomClientId,
 } from './client-options.js';
 import type { ApplyOptions, BatonClientOptions, CallOptions, OpenOptions, ResolvedClientOptions } from './client-options.js';
 import { decodeValue, encodeValue } from './payload-codec.js';
@@ -64,8 +66,20 @@ function resolveOptions(options: BatonClientOptions): ResolvedClientOptions {
     attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS),
     initialBackoffMs: positive('initialBackoffMs', options.initialBackoffMs, DEFAULT_INITIAL_BACKOFF_MS),
     maxBackoffMs: positive('maxBackoffMs', options.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS),
-    clientId: options.clientId ?? randomUUID(),
+    clientId: clientIdOf(options.clientId),
   };
+}
+
+function clientIdOf(clientId: string | undefined): string {
+  if (clientId === undefined) return randomClientId();
+  if (typeof clientId !== 'string') throw new InvalidArgumentError('clientId', `must be a string, got ${typeof clientId}`);
+  if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      'clientId',
+      `must be 1 to ${MAX_CLIENT_ID_LENGTH} characters long, got ${clientId.length}; leave it out for a random one`,
+    );
+  }
+  return clientId;
 }
 
 function asRemote(err: unknown, address: string): RemoteError {

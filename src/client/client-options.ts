@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** Options of a BatonClient. */
 export interface BatonClientOptions {
   /** Session API addresses of the nodes ("host:port"); the first is tried first. */
@@ -21,8 +23,9 @@ export interface BatonClientOptions {
   /** @default 1_000 */
   readonly maxBackoffMs?: number;
   /**
-   * Prefix of generated operation ids; unique per client instance.
-   * @default a random UUID
+   * Prefix of generated operation ids ("<clientId>:<n>"); must be unique per
+   * client instance, and at most MAX_CLIENT_ID_LENGTH characters.
+   * @default 16 random base64url characters (96 bits)
    */
   readonly clientId?: string;
 }
@@ -31,6 +34,21 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
 export const DEFAULT_INITIAL_BACKOFF_MS = 25;
 export const DEFAULT_MAX_BACKOFF_MS = 1_000;
+/**
+ * Leaves room for ":" and any sequence number within a node's 128-character
+ * limit on operation ids.
+ */
+export const MAX_CLIENT_ID_LENGTH = 100;
+
+/**
+ * A fresh client id: 96 random bits in 16 characters. Every session keeps
+ * the ids of its last operations (the dedupe window, packed sessions
+ * included), so the prefix is paid for up to 32 times per session: a UUID
+ * would cost 20 bytes more each time, for randomness no collision needs.
+ */
+export function randomClientId(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 export interface ResolvedClientOptions {
   readonly nodes: readonly string[];
