@@ -22,7 +22,12 @@ import { resultsTable } from './report/results-table.mjs';
 
 /** Every figure's rows, in figure order, from the raw rounds. */
 function rowsOf({ apply, bootstrap, memory }, settings) {
-  const rows = [...applyRows(apply, settings), ...notMeasuredRows(), ...bootstrapRows(bootstrap), ...memoryRows(memory)];
+  const rows = [
+    ...(apply === undefined ? [] : applyRows(apply, settings)),
+    ...notMeasuredRows(),
+    ...(bootstrap === undefined ? [] : bootstrapRows(bootstrap)),
+    ...(memory === undefined ? [] : memoryRows(memory)),
+  ];
   return rows.sort((a, b) => Number(a.figure) - Number(b.figure));
 }
 
@@ -78,10 +83,12 @@ async function main() {
   progress(`${settings.mode} mode: ${settings.rounds} rounds; ${machine.nproc} CPUs, Node ${machine.node}, load average ${machine.loadAverageAtStart[0].toFixed(2)}`);
   const redis = await startRedisServer(registry, tempDir);
   progress(`redis-server on 127.0.0.1:${redis.port}`);
-  const apply = await runApplyBenchmark({ registry, redis, settings, progress });
-  await flushRedis(redis.port);
-  const memory = await runMemoryBenchmark({ registry, redis, tempDir, settings, progress });
-  const bootstrap = await runBootstrapBenchmark({ registry, redis, snapshot: memory.snapshot, settings, progress });
+  const wanted = (figure) => settings.figures.includes(figure);
+  const apply = wanted('1') ? await runApplyBenchmark({ registry, redis, settings, progress }) : undefined;
+  if (wanted('1')) await flushRedis(redis.port);
+  // Figure 4 loads the snapshot the memory pass leaves in Redis.
+  const memory = wanted('6') || wanted('4') ? await runMemoryBenchmark({ registry, redis, tempDir, settings, progress }) : undefined;
+  const bootstrap = wanted('4') ? await runBootstrapBenchmark({ registry, redis, snapshot: memory.snapshot, settings, progress }) : undefined;
   await registry.stop(redis.child);
   const rows = rowsOf({ apply, bootstrap, memory }, settings);
   const results = {

@@ -32,6 +32,16 @@ function layout(lines) {
 }
 
 /** The table and its notes, as lines of text. */
+/** What each measured figure is compared with, for the notes. */
+function baselines(rows) {
+  const named = (id) => rows.find((r) => r.id === id)?.baselineName;
+  const out = [];
+  if (named('apply.off.peak') !== undefined) out.push(`figure 1, ${named('apply.off.peak')} (same SDK, sessions and operations in flight)`);
+  if (named('bootstrap.time') !== undefined) out.push(`figure 4, ${named('bootstrap.time')}`);
+  if (rows.some((r) => r.figure === '6' && r.baton.status === 'measured')) out.push("figure 6, the state's own size");
+  return out;
+}
+
 export function resultsTable(results) {
   const { machine, settings, rows } = results;
   const header = ['#', 'Figure', 'Unit', 'Baton', 'Baseline', 'Baton/baseline', 'Goal'];
@@ -55,7 +65,7 @@ export function resultsTable(results) {
     '',
     'Notes:',
     ...rows.filter((r) => r.note !== undefined).map((r) => `  ${r.figure} ${r.name}: ${r.note}`),
-    `  Baselines: figure 1, ${rows.find((r) => r.id === 'apply.off.peak')?.baselineName} (same SDK, sessions and operations in flight); figure 4, ${rows.find((r) => r.id === 'bootstrap.time')?.baselineName}; figure 6, the state's own size.`,
+    `  Baselines: ${baselines(rows).join('; ')}.`,
   ];
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const peaks = rows.filter((r) => /^apply\.\w+\.peak$/.test(r.id) && r.baton.status === 'measured');
