@@ -15,6 +15,8 @@ export type NodeReport =
   | { readonly address: string; readonly reachable: false; readonly error: string };
 
 /** Asks one node's ControlService for its status. */
+const mebibytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
 export function fetchStatus(address: string, timeoutMs: number): Promise<NodeReport> {
   const proto = loadBatonProto();
   const client = new proto.baton.v1.ControlService(address, credentials.createInsecure());
@@ -86,7 +88,8 @@ function table(reports: readonly NodeReport[]): string {
     );
     // Every operation waits out a stalled loop: the first thing to read when latency grows.
     out.push(
-      `${s.nodeId}: event loop delay p99 ${s.eventLoopDelayP99Ms.toFixed(1)} ms, max ${s.eventLoopDelayMaxMs.toFixed(1)} ms (last 10 s); ${s.sessionsPacked} of ${s.sessionsOwned + s.sessionsReplicated} sessions packed`,
+      `${s.nodeId}: event loop delay p99 ${s.eventLoopDelayP99Ms.toFixed(1)} ms, max ${s.eventLoopDelayMaxMs.toFixed(1)} ms (last 10 s); ${s.sessionsPacked} of ${s.sessionsOwned + s.sessionsReplicated} sessions packed` +
+        (s.packedChunkBytes > 0 ? ` (${mebibytes(s.packedBytes)} in ${mebibytes(s.packedChunkBytes)} of chunks)` : ''),
     );
     for (const warning of s.warnings) out.push(`${s.nodeId}: WARNING ${warning}`);
   }

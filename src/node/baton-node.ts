@@ -409,6 +409,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       sessionsOwned: stats.sessionsOwned,
       sessionsReplicated: stats.sessions - stats.sessionsOwned,
       sessionsPacked: stats.sessionsPacked,
+      packedBytes: stats.packedStore.liveBytes,
+      packedChunkBytes: stats.packedStore.chunkBytes,
       epoch: this.engine.epoch,
       replication: {
         durability: this.options.durability,

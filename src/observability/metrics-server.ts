@@ -18,6 +18,8 @@ export function renderMetrics(s: NodeStatus): string {
     ['baton_sessions', 'Sessions held, by kind.', 'gauge', Number(s.sessionsOwned ?? 0), { kind: 'owned' }],
     ['baton_sessions', 'Sessions held, by kind.', 'gauge', Number(s.sessionsReplicated ?? 0), { kind: 'replicated' }],
     ['baton_sessions_packed', 'Sessions held encoded until touched (loaded from a snapshot, or idle).', 'gauge', Number(s.sessionsPacked ?? 0)],
+    ['baton_packed_bytes', 'Memory of packed sessions outside the V8 heap: their bytes, and the chunks holding them.', 'gauge', Number(s.packedBytes ?? 0), { kind: 'records' }],
+    ['baton_packed_bytes', 'Memory of packed sessions outside the V8 heap: their bytes, and the chunks holding them.', 'gauge', Number(s.packedChunkBytes ?? 0), { kind: 'chunks' }],
     ['baton_pending_timers', 'Timers waiting to fire on owned sessions.', 'gauge', Number(s.pendingTimers ?? 0)],
     ['baton_operations_applied_total', 'Operations applied since start.', 'counter', Number(s.operationsApplied ?? 0)],
     ['baton_operations_refused_total', 'Operations refused since start.', 'counter', Number(s.operationsRefused ?? 0)],

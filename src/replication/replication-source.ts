@@ -31,11 +31,11 @@ const BATCH_RECORDS = 512;
  * event loop for the whole of it.
  */
 function copyNow(held: readonly (SessionRecord | PackedRecord)[], offset: number | undefined): (WireRecord | PackedRecord)[] {
-  return held.map((entry) => (typeof entry === 'string' ? entry : toWire(entry, { offset })));
+  return held.map((entry) => (Buffer.isBuffer(entry) ? entry : toWire(entry, { offset })));
 }
 
 function wireBatch(copy: readonly (WireRecord | PackedRecord)[], offset: number | undefined): WireRecord[] {
-  return copy.map((entry) => (typeof entry === 'string' ? toWire(unpack(entry), { offset }) : entry));
+  return copy.map((entry) => (Buffer.isBuffer(entry) ? toWire(unpack(entry), { offset }) : entry));
 }
 /** How long the owner waits for the replica's Hello. */
 const HELLO_TIMEOUT_MS = 5_000;

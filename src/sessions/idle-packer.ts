@@ -2,12 +2,17 @@ import type { SessionEngine } from './session-engine.js';
 
 /** Sessions visited per turn of the event loop during a pass. */
 const PASS_SLICE = 2_000;
+/** How often passes look for packed records to move when packing is off. */
+const MOVE_ONLY_INTERVAL_MS = 5_000;
 
 /**
  * Runs the engine's packIdle() passes: one every half of `idleMs`, each
  * spread over turns of the event loop, PASS_SLICE sessions a turn, so a
  * pass over many sessions never holds operations up for long. A session
  * left unchanged for `idleMs` is packed within one and a half `idleMs`.
+ * With packing off (`idleMs` 0), sessions loaded packed from a snapshot are
+ * still there: a pass every MOVE_ONLY_INTERVAL_MS, when the store has
+ * chunks to empty, moves their records so the chunks' memory comes back.
  */
 export class IdlePacker {
   private timer: NodeJS.Timeout | undefined;
@@ -19,8 +24,9 @@ export class IdlePacker {
   ) {}
 
   start(): void {
-    if (this.idleMs === 0 || this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.pass(), Math.max(100, Math.floor(this.idleMs / 2)));
+    if (this.timer !== undefined) return;
+    const every = this.idleMs === 0 ? MOVE_ONLY_INTERVAL_MS : Math.max(100, Math.floor(this.idleMs / 2));
+    this.timer = setInterval(() => void this.pass(), every);
     this.timer.unref();
   }
 
@@ -30,10 +36,11 @@ export class IdlePacker {
   }
 
   private async pass(): Promise<void> {
-    if (this.passing) return;
+    if (this.passing || (this.idleMs === 0 && !this.engine.hasPackedToMove())) return;
     this.passing = true;
+    const idleMs = this.idleMs === 0 ? Infinity : this.idleMs;
     try {
-      while (this.timer !== undefined && !this.engine.packIdle(this.idleMs, PASS_SLICE)) {
+      while (this.timer !== undefined && !this.engine.packIdle(idleMs, PASS_SLICE)) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {

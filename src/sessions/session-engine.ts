@@ -22,8 +22,10 @@ import { dedupeEntry, findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, opId
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
 import { encodeRecord, scanRecord } from '../replication/record-codec.js';
-import { pack, packedBytes, unpack } from './packed-record.js';
+import { pack, unpack } from './packed-record.js';
 import type { PackedRecord } from './packed-record.js';
+import { PackedStore } from './packed-store.js';
+import type { PackedSlot, PackedStoreStats } from './packed-store.js';
 import { TimerQueue } from './timer-queue.js';
 import type { DueTimer } from './timer-queue.js';
 
@@ -110,6 +112,8 @@ export interface EngineStats {
   readonly sessionsOwned: number;
   /** Sessions kept encoded (loaded from a snapshot or idle; see packed-record.ts). */
   readonly sessionsPacked: number;
+  /** Where their bytes are (see packed-store.ts). */
+  readonly packedStore: PackedStoreStats;
   readonly pendingTimers: number;
   readonly operationsApplied: number;
   readonly operationsRefused: number;
@@ -218,11 +222,15 @@ class OperationContext implements ApplyContext, InitContext {
  * session is never seen half-changed.
  */
 export class SessionEngine {
-  /** Every session, as its record object or, while untouched, packed (see packed-record.ts). */
-  private readonly sessions = new Map<string, SessionRecord | PackedRecord>();
+  /**
+   * Every session, as its record object or, while untouched, packed: the
+   * slot of its encoded record in `store` (see packed-record.ts).
+   */
+  private readonly sessions = new Map<string, SessionRecord | PackedSlot>();
+  private readonly store = new PackedStore();
   private packed = 0;
   /** Where packIdle() goes on; undefined between passes. */
-  private packSweep: Iterator<[string, SessionRecord | PackedRecord]> | undefined;
+  private packSweep: Iterator<[string, SessionRecord | PackedSlot]> | undefined;
   private readonly watchers = new Map<string, Set<EngineListener>>();
   private readonly listeners: EngineListener[] = [];
   private readonly timerQueue: TimerQueue;
@@ -304,7 +312,7 @@ export class SessionEngine {
    */
   installPacked(packed: PackedRecord, sessionId: string, owner: string, timers: number): boolean {
     if (this.sessions.has(sessionId) || (timers > 0 && owner === this.options.nodeId)) return this.install(unpack(packed), true);
-    this.sessions.set(sessionId, packed);
+    this.sessions.set(sessionId, this.store.add(packed));
     this.packed += 1;
     if (owner === this.options.nodeId) this.owned += 1;
     return true;
@@ -325,8 +333,9 @@ export class SessionEngine {
   /**
    * The sessions owned by `nodeId` (this node's own, or the peer's
    * replicas) as they are held: record objects, which change in place (copy
-   * what must stay as of now before yielding), and packed records, which
-   * never change, so a caller can decode them later, a few at a time.
+   * what must stay as of now before yielding), and packed records (views of
+   * their bytes), which never change, so a caller can decode them later, a
+   * few at a time.
    */
   heldBy(nodeId: string): (SessionRecord | PackedRecord)[] {
     return this.entriesOwnedBy(nodeId).map(([, entry]) => entry);
@@ -339,17 +348,21 @@ export class SessionEngine {
 
   private entriesOwnedBy(nodeId: string): [string, SessionRecord | PackedRecord][] {
     const out: [string, SessionRecord | PackedRecord][] = [];
-    for (const item of this.sessions) {
-      const entry = item[1];
+    for (const [id, entry] of this.sessions) {
+      if (typeof entry !== 'number') {
+        if (entry.owner === nodeId) out.push([id, entry]);
+        continue;
+      }
       // A packed record's owner is read off its bytes, not decoded.
-      if ((typeof entry === 'string' ? scanRecord(packedBytes(entry)).owner : entry.owner) === nodeId) out.push(item);
+      const bytes = this.store.bytes(entry);
+      if (scanRecord(bytes).owner === nodeId) out.push([id, bytes]);
     }
     return out;
   }
 
   /** Every record, owned or replicated; packed ones are decoded for the caller and stay packed. */
   *records(): IterableIterator<SessionRecord> {
-    for (const entry of this.sessions.values()) yield typeof entry === 'string' ? unpack(entry) : entry;
+    for (const entry of this.sessions.values()) yield typeof entry === 'number' ? unpack(this.store.bytes(entry)) : entry;
   }
 
   /**
@@ -360,19 +373,20 @@ export class SessionEngine {
   snapshotOf(sessionId: string): { version: number; payload: Buffer } | undefined {
     const entry = this.sessions.get(sessionId);
     if (entry === undefined) return undefined;
-    if (typeof entry !== 'string') {
+    if (typeof entry !== 'number') {
       return entry.owner === this.options.nodeId ? { version: entry.version, payload: encodeRecord(entry) } : undefined;
     }
-    const payload = packedBytes(entry);
+    const payload = this.store.bytes(entry);
     const { version, owner } = scanRecord(payload);
     return owner === this.options.nodeId ? { version, payload } : undefined;
   }
 
   /**
-   * Packs the records nobody changed for `idleMs` (see packed-record.ts),
-   * visiting at most `budget` sessions from where the last call stopped, so
-   * a pass over many sessions spreads over turns of the event loop. Returns
-   * true when the pass is complete.
+   * Packs the records nobody changed for `idleMs` (see packed-record.ts;
+   * Infinity packs none), and moves packed ones out of the store's chunks
+   * being emptied (see packed-store.ts), visiting at most `budget` sessions
+   * from where the last call stopped, so a pass over many sessions spreads
+   * over turns of the event loop. Returns true when the pass is complete.
    */
   packIdle(idleMs: number, budget: number): boolean {
     this.packSweep ??= this.sessions.entries();
@@ -384,8 +398,10 @@ export class SessionEngine {
         return true;
       }
       const [id, entry] = next.value;
-      if (typeof entry !== 'string' && entry.updatedAtMs <= before) {
-        this.sessions.set(id, pack(entry));
+      if (typeof entry === 'number') {
+        if (this.store.shouldMove(entry)) this.sessions.set(id, this.store.move(entry));
+      } else if (entry.updatedAtMs <= before) {
+        this.sessions.set(id, this.store.add(pack(entry)));
         this.packed += 1;
       }
     }
@@ -395,11 +411,17 @@ export class SessionEngine {
   /** The record of a session as an object, unpacking it for good if it was packed. */
   private live(sessionId: string): SessionRecord | undefined {
     const entry = this.sessions.get(sessionId);
-    if (typeof entry !== 'string') return entry;
-    const record = unpack(entry);
+    if (typeof entry !== 'number') return entry;
+    const record = unpack(this.store.bytes(entry));
     this.sessions.set(sessionId, record);
+    this.store.release(entry);
     this.packed -= 1;
     return record;
+  }
+
+  /** Whether a pass of packIdle() has packed records to move even when none is to be packed. */
+  hasPackedToMove(): boolean {
+    return this.store.hasChunksToEmpty();
   }
 
   private forget(record: SessionRecord): void {
@@ -437,6 +459,7 @@ export class SessionEngine {
       sessions: this.sessions.size,
       sessionsOwned: this.owned,
       sessionsPacked: this.packed,
+      packedStore: this.store.stats(),
       pendingTimers: this.timerQueue.size,
       operationsApplied: this.applied,
       operationsRefused: this.refused,

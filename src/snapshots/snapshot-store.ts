@@ -4,7 +4,6 @@ import { RedisRefusedError } from '../errors.js';
 import { scanRecord } from '../replication/record-codec.js';
 import type { RecordHead } from '../replication/record-codec.js';
 import type { PackedRecord } from '../sessions/packed-record.js';
-import { toByteString } from '../sessions/session-record.js';
 import { RedisKeys, SNAPSHOT_FORMAT } from './redis-keys.js';
 import { callScript, SCRIPTS, ScriptCode } from './redis-scripts.js';
 
@@ -204,7 +203,7 @@ export class SnapshotStore {
             skip(key, new Error('record does not match its key or version field'));
             continue;
           }
-          onRecord({ sessionId: id, owner: head.owner, timers: head.timers, packed: toByteString(r) });
+          onRecord({ sessionId: id, owner: head.owner, timers: head.timers, packed: r });
           loaded++;
         }
       }

@@ -70,7 +70,11 @@ describe('idle sessions kept encoded', () => {
     // Listing reads packed sessions without unpacking them for good.
     expect((await pair.records('a')).map(comparable)).toEqual(before);
     expect((await pair.records('b')).map(comparable)).toEqual(before);
-    expect(Number((await pair.status('a')).sessionsPacked)).toBe(SESSIONS);
+    const status = await pair.status('a');
+    expect(Number(status.sessionsPacked)).toBe(SESSIONS);
+    // Their bytes are in the packed store, off the heap: about a record each.
+    expect(Number(status.packedBytes)).toBeGreaterThan(SESSIONS * 50);
+    expect(Number(status.packedChunkBytes)).toBeGreaterThanOrEqual(Number(status.packedBytes));
 
     // A retry of an operation made before packing gets its original reply.
     const retry = await client.apply<{ value: number }>(ids[5] as string, { type: 'add', by: 1 }, { opId: 'first-5' });

@@ -215,6 +215,7 @@ describe('a replicated pair', () => {
     expect(metrics).toMatch(/^baton_solo\{node="a",cluster="repl\d+",role="primary"\} 1$/m);
     expect(metrics).toMatch(/^baton_replica_attached\{.*\} 0$/m);
     expect(metrics).toMatch(/^baton_event_loop_delay_p99_seconds\{node="a",.*\} [\d.e-]+$/m);
+    expect(metrics).toMatch(/^baton_packed_bytes\{node="a",.*,kind="chunks"\} \d+$/m);
     expect((await client.apply(s.sessionId, { type: 'add' })).version).toBe(1);
     const a = await p.status('a');
     expect(a.warnings.join('\n')).toMatch(/running solo/);

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HandlerRegistry } from '../../src/sessions/handler-registry.js';
 import { SessionEngine } from '../../src/sessions/session-engine.js';
 import type { EngineOptions } from '../../src/sessions/engine-options.js';
+import { CHUNK_BYTES } from '../../src/sessions/packed-store.js';
 import { COUNTER_HANDLER } from '../helpers/paths.js';
 import { fileURLToPath } from 'node:url';
 
@@ -185,10 +186,38 @@ describe('packed sessions', () => {
     expect(engine.snapshotOf('k')).toEqual(live);
     expect(engine.idsOwnedBy('unit')).toEqual(['k']);
     expect(engine.idsOwnedBy('other')).toEqual([]);
-    expect(engine.heldBy('unit').map((r) => (typeof r === 'string' ? 'packed' : r.version))).toEqual(['packed']);
+    expect(engine.heldBy('unit').map((r) => (Buffer.isBuffer(r) ? 'packed' : r.version))).toEqual(['packed']);
     expect(engine.heldBy('other')).toEqual([]);
     expect([...engine.records()].map((r) => [r.sessionId, decode(r.state)])).toEqual([['k', expect.objectContaining({ value: 3 })]]);
     expect(engine.stats().sessionsPacked).toBe(1);
+  });
+
+  it('move out of a mostly unpacked chunk of the store on the next passes, still reading the same', () => {
+    // 3 000 sessions of about 1 KB packed fill three chunks of the store.
+    const big = new SessionEngine({ ...OPTIONS, maxSessions: 3_000 }, registry, pino({ level: 'silent' }));
+    const ids = Array.from({ length: 3_000 }, (_, i) => `b${i}`);
+    for (const [i, sessionId] of ids.entries()) {
+      big.open({ sessionType: 'counter', sessionId, params: json({ start: i }), opId: '' });
+      big.apply({ sessionId, opId: 'p', op: json({ type: 'pad', bytes: 900 }) });
+    }
+    vi.advanceTimersByTime(IDLE_MS);
+    expect(big.packIdle(IDLE_MS, 10_000)).toBe(true);
+    const full = big.stats().packedStore;
+    expect(full).toMatchObject({ records: 3_000, chunksToEmpty: 0 });
+    expect(full.chunkBytes).toBeGreaterThanOrEqual(3 * CHUNK_BYTES);
+    // Unpacking most of the first and second thousand leaves their chunks mostly free.
+    for (const sessionId of [...ids.slice(0, 900), ...ids.slice(1_100, 2_000)]) big.get(sessionId);
+    expect(big.stats().packedStore.chunksToEmpty).toBeGreaterThan(0);
+    expect(big.hasPackedToMove()).toBe(true);
+    // A pass that packs nothing (packing off) still moves them.
+    while (!big.packIdle(Infinity, 500));
+    const after = big.stats();
+    expect(after).toMatchObject({ sessionsPacked: 1_200, packedStore: { records: 1_200, chunksToEmpty: 0 } });
+    expect(after.packedStore.chunkBytes).toBeLessThan(full.chunkBytes);
+    expect(big.hasPackedToMove()).toBe(false);
+    for (const [i, sessionId] of ids.entries()) {
+      expect(decode(big.get(sessionId).state)).toMatchObject({ value: i, pad: 'x'.repeat(900) });
+    }
   });
 
   it('installed from a snapshot count as owned, and give way to a newer replicated copy', () => {
@@ -196,7 +225,7 @@ describe('packed sessions', () => {
     engine.apply({ sessionId: 'src', opId: 'a', op: json({ type: 'add', by: 2 }) });
     const bytes = (engine.snapshotOf('src') as { payload: Buffer }).payload;
     const other = new SessionEngine(OPTIONS, registry, pino({ level: 'silent' }));
-    other.installPacked(bytes.toString('latin1'), 'src', 'unit', 0);
+    other.installPacked(bytes, 'src', 'unit', 0);
     expect(other.stats()).toMatchObject({ sessions: 1, sessionsOwned: 1, sessionsPacked: 1 });
     const newer = { ...engine.get('src'), version: 9 };
     expect(other.install(newer, true)).toBe(true);

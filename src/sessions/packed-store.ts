@@ -1,0 +1,144 @@
+/**
+ * Where a node keeps its packed sessions' bytes (see packed-record.ts):
+ * appended one after another into chunks of CHUNK_BYTES allocated outside
+ * the V8 heap, each record behind its 4-byte length. The engine's map holds
+ * a packed session as a number, its slot: no object, no string header, no
+ * page of the collector's heap per session, and nothing for the collector
+ * to move or trace. docs/design-notes.md, "Packed sessions live outside the
+ * heap".
+ *
+ * Bytes are never changed in place, so a view handed out by bytes() stays
+ * right for as long as its holder keeps it, even after the record is
+ * released or moved (the view keeps its chunk's memory alive).
+ *
+ * Space is reclaimed by whole chunks. A chunk no longer written to whose
+ * records are mostly released (less than EVACUATE_BELOW of it live) is
+ * marked; the engine's sweeps move each record of a marked chunk to the end
+ * of the store (move()), and a chunk with nothing live left is dropped.
+ */
+export type PackedSlot = number;
+
+/** Size of a chunk; a record larger than a chunk gets a chunk of its own. */
+export const CHUNK_BYTES = 1 << 20;
+const LENGTH_BYTES = 4;
+/** A sealed chunk less full than this has its records moved out. */
+const EVACUATE_BELOW = 0.5;
+
+export interface PackedStoreStats {
+  /** Records held. */
+  readonly records: number;
+  /** Bytes of the records held, length prefixes included. */
+  readonly liveBytes: number;
+  /** Bytes of the chunks allocated. */
+  readonly chunkBytes: number;
+  /** Chunks whose records sweeps are moving out. */
+  readonly chunksToEmpty: number;
+}
+
+export class PackedStore {
+  private readonly chunks: (Buffer | undefined)[] = [];
+  /** Live bytes per chunk, length prefixes included. */
+  private readonly live: number[] = [];
+  private readonly marked = new Set<number>();
+  /** Indexes of dropped chunks, for reuse. */
+  private readonly spare: number[] = [];
+  /** The chunk being appended to, and where. */
+  private current = -1;
+  private written = 0;
+  private records = 0;
+  private liveBytes = 0;
+  private chunkBytes = 0;
+
+  /** Copies `bytes` in; the slot names them until release() or move(). */
+  add(bytes: Uint8Array): PackedSlot {
+    const need = LENGTH_BYTES + bytes.length;
+    let index: number;
+    let offset: number;
+    if (need > CHUNK_BYTES) {
+      index = this.newChunk(need);
+      offset = 0;
+    } else {
+      if (this.current < 0 || this.written + need > CHUNK_BYTES) this.startChunk();
+      index = this.current;
+      offset = this.written;
+      this.written += need;
+    }
+    const chunk = this.chunks[index] as Buffer;
+    chunk.writeUInt32LE(bytes.length, offset);
+    chunk.set(bytes, offset + LENGTH_BYTES);
+    this.live[index] = (this.live[index] as number) + need;
+    this.records += 1;
+    this.liveBytes += need;
+    return index * CHUNK_BYTES + offset;
+  }
+
+  /** The record's bytes: a view that stays right whatever happens to the slot later. */
+  bytes(slot: PackedSlot): Buffer {
+    const index = Math.floor(slot / CHUNK_BYTES);
+    const offset = slot - index * CHUNK_BYTES;
+    const chunk = this.chunks[index];
+    if (chunk === undefined) throw new Error(`packed slot ${slot} names a dropped chunk`);
+    const start = offset + LENGTH_BYTES;
+    return chunk.subarray(start, start + chunk.readUInt32LE(offset));
+  }
+
+  /** Forgets the record; its space comes back with its chunk's. */
+  release(slot: PackedSlot): void {
+    const index = Math.floor(slot / CHUNK_BYTES);
+    const freed = LENGTH_BYTES + this.bytes(slot).length;
+    const live = (this.live[index] as number) - freed;
+    this.live[index] = live;
+    this.records -= 1;
+    this.liveBytes -= freed;
+    if (index === this.current) return;
+    if (live === 0) this.dropChunk(index);
+    else if (live < (this.chunks[index] as Buffer).length * EVACUATE_BELOW) this.marked.add(index);
+  }
+
+  /** Whether sweeps should move this record (its chunk is being emptied). */
+  shouldMove(slot: PackedSlot): boolean {
+    return this.marked.size > 0 && this.marked.has(Math.floor(slot / CHUNK_BYTES));
+  }
+
+  /** Whether any chunk is being emptied. */
+  hasChunksToEmpty(): boolean {
+    return this.marked.size > 0;
+  }
+
+  /** Copies the record to the end of the store and releases the old slot; returns the new one. */
+  move(slot: PackedSlot): PackedSlot {
+    const moved = this.add(this.bytes(slot));
+    this.release(slot);
+    return moved;
+  }
+
+  stats(): PackedStoreStats {
+    return { records: this.records, liveBytes: this.liveBytes, chunkBytes: this.chunkBytes, chunksToEmpty: this.marked.size };
+  }
+
+  private startChunk(): void {
+    const sealed = this.current;
+    this.current = this.newChunk(CHUNK_BYTES);
+    this.written = 0;
+    if (sealed < 0) return;
+    const live = this.live[sealed] as number;
+    if (live === 0) this.dropChunk(sealed);
+    else if (live < CHUNK_BYTES * EVACUATE_BELOW) this.marked.add(sealed);
+  }
+
+  private newChunk(size: number): number {
+    const index = this.spare.pop() ?? this.chunks.length;
+    // Outside the V8 heap, and not from Node's shared pool.
+    this.chunks[index] = Buffer.allocUnsafeSlow(size);
+    this.live[index] = 0;
+    this.chunkBytes += size;
+    return index;
+  }
+
+  private dropChunk(index: number): void {
+    this.chunkBytes -= (this.chunks[index] as Buffer).length;
+    this.chunks[index] = undefined;
+    this.marked.delete(index);
+    this.spare.push(index);
+  }
+}
