@@ -58,5 +58,8 @@ console.log(
     packedRatioToState: Number(((packed - start) / sessions / stateBytes).toFixed(2)),
     held: engine.stats().sessions,
     packedSessions: engine.stats().sessionsPacked,
+    // Of packedPerSession, what the off-heap packed store holds (external memory).
+    packedStoreChunkBytesPerSession: Math.round(engine.stats().packedStore.chunkBytes / sessions),
+    packedStoreRecordBytesPerSession: Math.round(engine.stats().packedStore.liveBytes / sessions),
   }),
 );
