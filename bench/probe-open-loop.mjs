@@ -1,4 +1,4 @@
-// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N]`
+// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N] [--node-arg FLAG]...`
 //
 // One Baton system under an open loop at a fixed rate, round after round,
 // with what each round saw: latency from the scheduled send time, the
@@ -7,7 +7,10 @@
 // p99 at half the peak, and for A/B runs of two builds (run it in each
 // checkout after `npm run build`). `--gap-ms` leaves the system idle before
 // each round, as `npm run bench` does while it measures the other systems
-// (long enough, and idle sessions get packed). Not part of `npm run bench`.
+// (long enough, and idle sessions get packed). `--node-arg` passes a flag
+// to node in every daemon, e.g. `--node-arg=--cpu-prof
+// --node-arg=--cpu-prof-dir=/tmp/prof` for a CPU profile of each daemon,
+// written when the probe stops it. Not part of `npm run bench`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ import { nodeStatus } from './harness/node-status.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
-const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)]';
+const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] [--node-arg=FLAG ...]';
 const ROUND_WARMUP_MS = 2_000;
 
 function fail(message) {
@@ -34,7 +37,7 @@ function parse(argv) {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, help: { type: 'boolean' } },
+      options: { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, 'node-arg': { type: 'string', multiple: true }, help: { type: 'boolean' } },
     });
   } catch (err) {
     fail(err.message);
@@ -58,6 +61,7 @@ function parse(argv) {
     gapMs: number('--gap-ms', parsed.values['gap-ms'], 0, 0),
     sessions: number('--sessions', parsed.values.sessions, 1_000, 1),
     durationMs: number('--duration-ms', parsed.values['duration-ms'], 6_000, 100),
+    nodeArgs: parsed.values['node-arg'] ?? [],
   };
 }
 
@@ -67,7 +71,7 @@ const tempDir = mkdtempSync(join(tmpdir(), 'baton-probe-'));
 process.on('exit', () => registry.killAllNow());
 try {
   const redis = await startRedisServer(registry, tempDir);
-  const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis });
+  const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis, nodeArgs: options.nodeArgs });
   const settings = { sessions: options.sessions, concurrency: 64, maxInFlight: 5_000 };
   const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings });
   await load.closedLoop(ROUND_WARMUP_MS);

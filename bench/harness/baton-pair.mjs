@@ -17,13 +17,13 @@ export function redisArgs(redisPort, cluster) {
  * Starts both nodes and waits until B replicates A; resolves with
  * { primary, secondary } (each as startBatonDaemon gives it).
  */
-export async function startBatonPair(registry, { cluster, durability, redisPort }) {
+export async function startBatonPair(registry, { cluster, durability, redisPort, nodeArgs = [] }) {
   const controlA = `127.0.0.1:${await freePort()}`;
   const controlB = `127.0.0.1:${await freePort()}`;
   const common = [...redisArgs(redisPort, cluster), '--durability', durability];
   const [primary, secondary] = await Promise.all([
-    startBatonDaemon(registry, { nodeId: `${cluster}-a`, control: controlA, extraArgs: [...common, '--role', 'primary', '--peer', controlB] }),
-    startBatonDaemon(registry, { nodeId: `${cluster}-b`, control: controlB, extraArgs: [...common, '--role', 'secondary', '--peer', controlA] }),
+    startBatonDaemon(registry, { nodeId: `${cluster}-a`, control: controlA, nodeArgs, extraArgs: [...common, '--role', 'primary', '--peer', controlB] }),
+    startBatonDaemon(registry, { nodeId: `${cluster}-b`, control: controlB, nodeArgs, extraArgs: [...common, '--role', 'secondary', '--peer', controlA] }),
   ]);
   await waitUntil(async () => (await nodeStatus(primary.controlAddress)).replication.replicaAttached, ATTACH_TIMEOUT_MS, `${cluster}: replica B attached to A`);
   return { primary, secondary };

@@ -8,12 +8,12 @@ import { redisArgs, startBatonPair } from './baton-pair.mjs';
  * with { addresses, controls } (the owner first), `pids` (the daemons' and
  * redis-server's, whose CPU counts as the server's) and the daemons' `children`.
  */
-export async function startBatonSystem(registry, { mode, cluster, redis }) {
+export async function startBatonSystem(registry, { mode, cluster, redis, nodeArgs = [] }) {
   if (mode === 'off') {
-    const node = await startBatonDaemon(registry, { nodeId: `${cluster}-a`, extraArgs: redisArgs(redis.port, cluster) });
+    const node = await startBatonDaemon(registry, { nodeId: `${cluster}-a`, nodeArgs, extraArgs: redisArgs(redis.port, cluster) });
     return { addresses: [node.sessionAddress], controls: [node.controlAddress], pids: [node.pid, redis.pid], children: [node.child] };
   }
-  const { primary, secondary } = await startBatonPair(registry, { cluster, durability: mode, redisPort: redis.port });
+  const { primary, secondary } = await startBatonPair(registry, { cluster, durability: mode, redisPort: redis.port, nodeArgs });
   return {
     addresses: [primary.sessionAddress, secondary.sessionAddress],
     controls: [primary.controlAddress, secondary.controlAddress],
