@@ -219,6 +219,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       this.link.start();
     }
     this.setState('serving', 'ports bound, snapshot loaded, sessions taken back');
+    this.loopDelay.restart();
     logger.info(
       {
         sessionAddress: this.sessionAddress,

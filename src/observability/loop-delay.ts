@@ -16,16 +16,24 @@ const RESOLUTION_MS = 10;
  */
 export class LoopDelay {
   private last = { p99Ms: 0, maxMs: 0 };
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
 
   /** `histogram` samples every RESOLUTION_MS, as Node's loop delay monitor does. */
   constructor(private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })) {
     this.histogram.enable();
-    this.timer = setInterval(() => {
-      this.last = this.read();
-      this.histogram.reset();
-    }, WINDOW_MS);
-    this.timer.unref();
+    this.timer = this.startWindows();
+  }
+
+  /**
+   * Forgets everything measured so far and starts a fresh window: when a
+   * node is ready, so that its figures are about serving, not about loading
+   * code and the snapshot (which the startup logs time on their own).
+   */
+  restart(): void {
+    clearInterval(this.timer);
+    this.histogram.reset();
+    this.last = { p99Ms: 0, maxMs: 0 };
+    this.timer = this.startWindows();
   }
 
   figures(): { p99Ms: number; maxMs: number } {
@@ -36,6 +44,15 @@ export class LoopDelay {
   stop(): void {
     clearInterval(this.timer);
     this.histogram.disable();
+  }
+
+  private startWindows(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.last = this.read();
+      this.histogram.reset();
+    }, WINDOW_MS);
+    timer.unref();
+    return timer;
   }
 
   private read(): { p99Ms: number; maxMs: number } {

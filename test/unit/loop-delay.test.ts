@@ -5,6 +5,16 @@ import { LoopDelay } from '../../src/observability/loop-delay.js';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const ms = (n: number): number => n * 1e6;
 
+/** Holds the loop for `forMs`, as a long synchronous task would, between two short sleeps. */
+async function stall(forMs: number, settleMs: number): Promise<void> {
+  await sleep(settleMs);
+  const until = Date.now() + forMs;
+  while (Date.now() < until) {
+    // Busy: nothing else runs.
+  }
+  await sleep(settleMs);
+}
+
 /** A histogram that holds the given intervals between samples, in ms, as Node's records them. */
 function recorded(intervalsMs: number[]): IntervalHistogram {
   const sorted = [...intervalsMs].sort((a, b) => a - b);
@@ -34,14 +44,18 @@ describe('LoopDelay', () => {
     expect(monitor.figures().maxMs).toBeCloseTo(25, 5);
   });
 
+  it('forgets what it measured when restarted, as a node does once ready', async () => {
+    monitor = new LoopDelay();
+    await stall(200, 20); // startup work
+    expect(monitor.figures().maxMs).toBeGreaterThanOrEqual(180);
+    monitor.restart();
+    await sleep(50);
+    expect(monitor.figures().maxMs).toBeLessThan(150);
+  });
+
   it('reports a stall of the real loop as its max', async () => {
     monitor = new LoopDelay();
-    await sleep(50);
-    const until = Date.now() + 80;
-    while (Date.now() < until) {
-      // Hold the loop, as a long synchronous task would.
-    }
-    await sleep(50);
+    await stall(80, 50);
     const { maxMs } = monitor.figures();
     expect(maxMs).toBeGreaterThanOrEqual(60);
     expect(maxMs).toBeLessThan(500);
