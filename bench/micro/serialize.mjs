@@ -3,10 +3,14 @@
 // SourceMessage of 16 records (a replication batch), with the serializers
 // Baton installs (encode the plain object as it is) beside a baseline
 // measured in the same run: @grpc/proto-loader's own (fromObject, then
-// encode). Run after `npm run build`:
+// encode). A third row times what the owner now does per replication batch:
+// encode each change as the log does when it is logged, then write the
+// batch around those bytes. Run after `npm run build`:
 //   node bench/micro/serialize.mjs [messages=100000]
+import { isDeepStrictEqual } from 'node:util';
 import { randomClientId } from '../../dist/client/client-options.js';
-import { toWire } from '../../dist/replication/record-codec.js';
+import { encodedBatch } from '../../dist/replication/encoded-batch.js';
+import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
 import { toByteString } from '../../dist/sessions/session-record.js';
 
@@ -24,24 +28,33 @@ const answers = {
   })),
 };
 // A change as the owner replicates it: the whole record but only the newest dedupe entry.
-const change = (i) =>
-  toWire(
-    {
-      sessionId: `session-${i}`,
-      sessionType: 'counter',
-      version: 40,
-      schemaVersion: 1,
-      owner: 'a',
-      epoch: 1,
-      state: toByteString(Buffer.from(`{"value":40,"fired":[],"pad":"${'x'.repeat(170)}"}`)),
-      timers: [],
-      dedupe: [],
-      createdAtMs: 1_763_770_000_000,
-      updatedAtMs: 1_763_770_000_999,
-    },
-    { offset: 5_000 + i, dedupeDelta: [{ opId: `${client}:${5_000 + i}`, version: 40, reply: Buffer.from('{"value":40}') }] },
-  );
+const changeOf = (i) => [
+  {
+    sessionId: `session-${i}`,
+    sessionType: 'counter',
+    version: 40,
+    schemaVersion: 1,
+    owner: 'a',
+    epoch: 1,
+    state: toByteString(Buffer.from(`{"value":40,"fired":[],"pad":"${'x'.repeat(170)}"}`)),
+    timers: [],
+    dedupe: [],
+    createdAtMs: 1_763_770_000_000,
+    updatedAtMs: 1_763_770_000_999,
+  },
+  { offset: 5_000 + i, dedupeDelta: [{ opId: `${client}:${5_000 + i}`, version: 40, reply: Buffer.from('{"value":40}') }] },
+];
+const change = (i) => toWire(...changeOf(i));
 const batch = { batch: { records: Array.from({ length: 16 }, (_, i) => change(i)), sentAtMs: 1_763_770_001_000 } };
+
+// The owner's log encodes each change when it is logged, and a batch is written around those bytes.
+const logged = Array.from({ length: 16 }, (_, i) => changeOf(i));
+const replicate = proto.baton.v1.PeerService.service.Replicate;
+const encodeLogged = () => replicate.responseSerialize(encodedBatch(logged.map(([record, how]) => encodeRecord(record, how)), 1_763_770_001_000));
+const originalReplicate = raw['baton.v1.PeerService'].Replicate;
+if (!isDeepStrictEqual(originalReplicate.responseDeserialize(encodeLogged()), originalReplicate.responseDeserialize(originalReplicate.responseSerialize(batch)))) {
+  throw new Error('the encoded batch does not read as the batch of objects');
+}
 
 const CASES = [
   ['ApplyResults, 16 answers', raw['baton.v1.SessionService'].ApplyStream.responseSerialize, proto.baton.v1.SessionService.service.ApplyStream.responseSerialize, answers],
@@ -67,5 +80,8 @@ for (let round = 1; round <= 3; round++) {
     const baton = usPerMessage(direct, message);
     return `${name}: direct ${baton.toFixed(1)} us, fromObject + encode ${baseline.toFixed(1)} us, ${(baseline / baton).toFixed(2)}x faster`;
   });
+  const objects = usPerMessage(originalReplicate.responseSerialize, batch);
+  const log = usPerMessage(encodeLogged, batch);
+  parts.push(`SourceMessage, 16 records encoded as logged, then spliced: ${log.toFixed(1)} us, against fromObject + encode of the objects ${objects.toFixed(1)} us, ${(objects / log).toFixed(2)}x faster`);
   console.log(`round ${round}: ${parts.join('; ')}`);
 }

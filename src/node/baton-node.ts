@@ -8,7 +8,7 @@ import type { RecordBatch__Output } from '../generated/baton/v1/RecordBatch.js';
 import { PROTOCOL_MAX, PROTOCOL_MIN, RELEASE } from '../release.js';
 import { DurabilityGate } from '../replication/durability-gate.js';
 import type { PeerIdentity } from '../replication/peer-identity.js';
-import { fromWire, toWire } from '../replication/record-codec.js';
+import { encodeRecord, fromWire, toWire } from '../replication/record-codec.js';
 import { peerClient, ReplicaLink } from '../replication/replica-link.js';
 import { ReplicationLog } from '../replication/replication-log.js';
 import { ReplicationSource } from '../replication/replication-source.js';
@@ -115,7 +115,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     // Without a peer nothing can ever resume from the backlog: keep none.
     this.log = new ReplicationLog(options.peer === undefined ? 0 : options.backlogBytes);
     this.gate = new DurabilityGate(options.durability, options.minReplicas);
-    this.engine.onEvent((event) => this.log.append(BatonNode.changeRecord(event)));
+    this.engine.onEvent((event) => this.log.append((offset) => BatonNode.encodeChange(event, offset)));
     this.identity = {
       cluster: options.cluster,
       nodeId: options.nodeId,
@@ -141,15 +141,16 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
 
   readonly engine: SessionEngine;
 
-  /** The replication record for one change of an owned session. */
-  private static changeRecord(event: EngineEvent): ReturnType<typeof toWire> {
+  /** The replication record for one change of an owned session, encoded as the log keeps it. */
+  private static encodeChange(event: EngineEvent, offset: number): Buffer {
     // A deleted record's state is never read: none is shipped.
-    if (event.type === 'closed') return toWire(event.record, { deleted: true, dedupeDelta: [], stateBytes: EMPTY_BYTES });
-    if (event.type === 'opened') return toWire(event.record, { stateBytes: event.stateBytes });
+    if (event.type === 'closed') return encodeRecord(event.record, { deleted: true, dedupeDelta: [], stateBytes: EMPTY_BYTES, offset });
+    if (event.type === 'opened') return encodeRecord(event.record, { stateBytes: event.stateBytes, offset });
     // The change's own dedupe entry, with the reply's bytes the event carries.
-    return toWire(event.record, {
+    return encodeRecord(event.record, {
       stateBytes: event.stateBytes,
       dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }],
+      offset,
     });
   }
 

@@ -80,23 +80,8 @@ export function fromWire(wire: WireRecordOutput): SessionRecord {
   };
 }
 
-/**
- * Memory a record held in the backlog costs, estimated without encoding it:
- * its bytes plus the objects around them (a record object, arrays, buffer
- * headers), so that --backlog-bytes bounds memory, not just payload.
- */
-export function wireSize(wire: WireRecord): number {
-  const OBJECT = 96;
-  let size = 4 * OBJECT + 2 * ((wire.sessionId?.length ?? 0) + (wire.sessionType?.length ?? 0) + (wire.owner?.length ?? 0));
-  size += (wire.state as Buffer | undefined)?.length ?? 0;
-  for (const t of wire.timers ?? []) size += 2 * OBJECT + 2 * (t.timerId?.length ?? 0) + ((t.payload as Buffer | undefined)?.length ?? 0);
-  for (const d of wire.dedupe ?? []) size += 2 * OBJECT + 2 * (d.opId?.length ?? 0) + ((d.reply as Buffer | undefined)?.length ?? 0);
-  return size;
-}
-
-
 /** Bytes of a varint; negative int64 values take the full ten. */
-function varintSize(n: number): number {
+export function varintSize(n: number): number {
   if (n < 0) return 10;
   let size = 1;
   while (n >= 128) {
@@ -106,7 +91,7 @@ function varintSize(n: number): number {
   return size;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
+export function writeVarint(buf: Buffer, pos: number, n: number): number {
   if (n < 0) {
     // int64 two's complement, as protobuf encodes a negative int64.
     let big = BigInt.asUintN(64, BigInt(n));
@@ -151,19 +136,34 @@ function writeBytesField(buf: Buffer, pos: number, field: number, bytes: Uint8Ar
   return pos + bytes.length;
 }
 
+/** How encodeRecord writes a record for replication instead of a snapshot. */
+export interface RecordEncoding {
+  /** The state's bytes when the caller has them; otherwise the record's own. */
+  readonly stateBytes?: Uint8Array;
+  /** Write only these dedupe entries (a delta), with dedupe_complete false. */
+  readonly dedupeDelta?: readonly WireDedupe[];
+  readonly deleted?: boolean;
+  /** The replication offset (field 12); a snapshot has none. */
+  readonly offset?: number;
+}
+
 /**
- * Binary encoding of a full record, as a snapshot stores it: the
- * baton.v1.SessionRecord wire format, written directly (sizes first, then
- * one buffer) with fields at their defaults left out, as proto3 does. A
- * snapshot flush encodes every changed session once a second, so this is
- * on the owner's event loop often: protobufjs went through fromObject (a
- * second copy of the record), a Buffer per reply of the window and a fork
- * per nested message.
+ * Binary encoding of a record: the baton.v1.SessionRecord wire format,
+ * written directly (sizes first, then one buffer) with fields at their
+ * defaults left out, as proto3 does. Without `how`, the full record as a
+ * snapshot stores it (whole dedupe window, dedupe_complete true); with it,
+ * a change as the replication log keeps and ships it. A snapshot flush
+ * encodes every changed session once a second, and the owner every change
+ * it replicates, so this is on the owner's event loop often: protobufjs
+ * went through fromObject (a second copy of the record), a Buffer per reply
+ * of the window and a fork per nested message.
  */
-export function encodeRecord(record: SessionRecord): Buffer {
+export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): Buffer {
   const idLength = Buffer.byteLength(record.sessionId, 'utf8');
   const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
   const ownerLength = Buffer.byteLength(record.owner, 'utf8');
+  const delta = how.dedupeDelta;
+  const stateLength = how.stateBytes === undefined ? record.state.length : how.stateBytes.length;
   // Per timer, then per dedupe entry: its id's UTF-8 length and its message's size.
   const lengths: number[] = [];
   let size =
@@ -173,10 +173,12 @@ export function encodeRecord(record: SessionRecord): Buffer {
     delimitedSize(ownerLength) +
     varintFieldSize(record.epoch) +
     varintFieldSize(record.schemaVersion) +
-    delimitedSize(record.state.length) +
+    delimitedSize(stateLength) +
+    (delta === undefined ? 2 : 0) + // dedupe_complete = true
+    (how.deleted === true ? 2 : 0) +
+    varintFieldSize(how.offset ?? 0) +
     varintFieldSize(record.createdAtMs) +
-    varintFieldSize(record.updatedAtMs) +
-    2; // dedupe_complete = true
+    varintFieldSize(record.updatedAtMs);
   const nested = (id: string, number: number, bytes: number): void => {
     const idLength = Buffer.byteLength(id, 'utf8');
     const inner = delimitedSize(idLength) + varintFieldSize(number) + delimitedSize(bytes);
@@ -184,7 +186,8 @@ export function encodeRecord(record: SessionRecord): Buffer {
     size += 1 + varintSize(inner) + inner;
   };
   for (const t of record.timers) nested(t.timerId, t.deadlineMs, t.payload.length);
-  for (const d of record.dedupe) nested(d.opId, d.version, d.reply.length);
+  if (delta === undefined) for (const d of record.dedupe) nested(d.opId, d.version, d.reply.length);
+  else for (const d of delta) nested(d.opId, d.version, d.reply.length);
   const buf = Buffer.allocUnsafe(size);
   let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
   pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
@@ -192,7 +195,7 @@ export function encodeRecord(record: SessionRecord): Buffer {
   pos = writeStringField(buf, pos, 4, record.owner, ownerLength, 'utf8');
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
-  pos = writeStringField(buf, pos, 7, record.state, record.state.length, 'latin1');
+  pos = how.stateBytes === undefined ? writeStringField(buf, pos, 7, record.state, stateLength, 'latin1') : writeBytesField(buf, pos, 7, how.stateBytes);
   let at = 0;
   /** Key and length of the next nested message, then its id field; returns the position after them. */
   const openNested = (field: number, id: string): number => {
@@ -206,12 +209,22 @@ export function encodeRecord(record: SessionRecord): Buffer {
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
-  for (const d of record.dedupe) {
-    pos = openNested(9, d.opId);
-    pos = writeVarintField(buf, pos, 2, d.version);
-    pos = writeStringField(buf, pos, 3, d.reply, d.reply.length, 'latin1');
+  if (delta === undefined) {
+    for (const d of record.dedupe) {
+      pos = openNested(9, d.opId);
+      pos = writeVarintField(buf, pos, 2, d.version);
+      pos = writeStringField(buf, pos, 3, d.reply, d.reply.length, 'latin1');
+    }
+    pos = writeVarintField(buf, pos, 10, 1);
+  } else {
+    for (const d of delta) {
+      pos = openNested(9, d.opId);
+      pos = writeVarintField(buf, pos, 2, d.version);
+      pos = writeBytesField(buf, pos, 3, d.reply);
+    }
   }
-  pos = writeVarintField(buf, pos, 10, 1);
+  if (how.deleted === true) pos = writeVarintField(buf, pos, 11, 1);
+  pos = writeVarintField(buf, pos, 12, how.offset ?? 0);
   pos = writeVarintField(buf, pos, 13, record.createdAtMs);
   pos = writeVarintField(buf, pos, 14, record.updatedAtMs);
   if (pos !== size) throw new Error(`encodeRecord wrote ${pos} bytes of ${size} for session "${record.sessionId}"`);

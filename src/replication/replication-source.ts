@@ -17,6 +17,7 @@ import type { SessionRecord } from '../sessions/session-record.js';
 import type { DurabilityGate } from './durability-gate.js';
 import { checkPeer, checkTerms } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
+import { encodedBatch } from './encoded-batch.js';
 import { toWire } from './record-codec.js';
 import type { ReplicationLog } from './replication-log.js';
 
@@ -234,12 +235,13 @@ export class ReplicationSource {
             stop(`the replica fell behind the backlog (at ${cursor}, backlog starts after ${this.log.firstResumableOffset}); it will resync`);
             return;
           }
-          const records: WireRecord[] = this.log.readAfter(cursor, BATCH_RECORDS);
+          // Encoded as the log keeps them, offsets cursor + 1 onwards.
+          const records = this.log.readAfter(cursor, BATCH_RECORDS);
           if (records.length === 0) break;
-          cursor = (records[records.length - 1] as WireRecord).offset as number;
+          cursor += records.length;
           // One batch in flight at a time: what is appended meanwhile leaves
           // as one batch when it completes (see writeAndWait).
-          await writeAndWait<SourceMessage>(call, { batch: { records, sentAtMs: Date.now() } });
+          await writeAndWait<SourceMessage>(call, encodedBatch(records, Date.now()));
         }
       } finally {
         pumping = false;

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { Options, PackageDefinition } from '@grpc/proto-loader';
+import type { Options, PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useDirectEncoding } from './direct-encoding.js';
+import { spliceEncodedRecords } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -46,11 +47,17 @@ export function loadDefinition(): PackageDefinition {
 
 let cached: BatonProto | undefined;
 
-/** Loads every Baton service once per process, with direct encoding (direct-encoding.ts). */
+/**
+ * Loads every Baton service once per process, with direct encoding
+ * (direct-encoding.ts), and replication batches of records the log keeps
+ * encoded written around their bytes (encoded-batch.ts).
+ */
 export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
   const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
+  const replicate = (definition['baton.v1.PeerService'] as ServiceDefinition).Replicate as { responseSerialize: (value: unknown) => Buffer };
+  replicate.responseSerialize = spliceEncodedRecords(replicate.responseSerialize);
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;
 }

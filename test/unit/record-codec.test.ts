@@ -194,6 +194,22 @@ describe('encodeRecord', () => {
     }
   });
 
+  it('writes a replicated change as protobufjs writes its wire form: delta, deleted, offset and state bytes', () => {
+    const r = record();
+    const state = Buffer.from([0, 0xfe, 0x41]);
+    const delta = [{ opId: 'client:9', version: 7, reply: Buffer.from([0xff, 0]) }];
+    const changes = [
+      { stateBytes: state, dedupeDelta: delta, offset: 41 },
+      { stateBytes: state, offset: 2 ** 33 },
+      { stateBytes: EMPTY_BYTES, dedupeDelta: [], deleted: true, offset: 42 },
+      { dedupeDelta: [], offset: 1 },
+    ];
+    for (const how of changes) {
+      const byProtobufjs = encodeWire(toWire(r, how) as unknown as Record<string, unknown>);
+      expect(readByProtobufjs(encodeRecord(r, how))).toEqual(readByProtobufjs(byProtobufjs));
+    }
+  });
+
   it('marks the dedupe window complete: a snapshot holds the whole window', () => {
     const decoded = recordType.decode(encodeRecord(record())) as unknown as { dedupeComplete: boolean };
     expect(decoded.dedupeComplete).toBe(true);
