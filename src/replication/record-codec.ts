@@ -231,6 +231,21 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   return buf;
 }
 
+/**
+ * An encoded record (encodeRecord's bytes, without an offset: a snapshot's,
+ * a packed session's) with the replication `offset` added: written as one
+ * more field at the end, which protobuf readers take as they take fields in
+ * any order. A copy of the bytes, never a decode.
+ */
+export function withOffset(encoded: Buffer, offset: number | undefined): Buffer {
+  if (offset === undefined || offset === 0) return encoded;
+  const out = Buffer.allocUnsafe(encoded.length + varintFieldSize(offset));
+  encoded.copy(out, 0);
+  const end = writeVarintField(out, encoded.length, 12, offset);
+  if (end !== out.length) throw new Error(`withOffset wrote ${end} bytes of ${out.length}`);
+  return out;
+}
+
 /** Wire types of the protobuf encoding. */
 const VARINT = 0;
 const FIXED64 = 1;

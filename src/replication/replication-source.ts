@@ -7,36 +7,38 @@ import type { Hello__Output } from '../generated/baton/v1/Hello.js';
 import type { PeerServiceHandlers } from '../generated/baton/v1/PeerService.js';
 import type { RecordBatch } from '../generated/baton/v1/RecordBatch.js';
 import type { ReplicaMessage__Output } from '../generated/baton/v1/ReplicaMessage.js';
-import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SourceMessage } from '../generated/baton/v1/SourceMessage.js';
 import { toStatusObject } from '../rpc/status-mapper.js';
-import { unpack } from '../sessions/packed-record.js';
 import type { PackedRecord } from '../sessions/packed-record.js';
 import type { SessionEngine } from '../sessions/session-engine.js';
 import type { SessionRecord } from '../sessions/session-record.js';
 import type { DurabilityGate } from './durability-gate.js';
 import { checkPeer, checkTerms } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
-import { encodedBatch } from './encoded-batch.js';
-import { toWire } from './record-codec.js';
+import { encodedBatch, encodedRecords } from './encoded-batch.js';
+import { encodeRecord, withOffset } from './record-codec.js';
 import type { ReplicationLog } from './replication-log.js';
 
 /** Records per batch on the stream. */
 const BATCH_RECORDS = 512;
 
+/** A session in a copy: its record encoded, or a packed one's bytes, to get an offset when sent. */
+type Copied = Buffer | { readonly packed: PackedRecord };
+
 /**
- * A copy of held sessions as of now (see SessionEngine.heldBy): record
- * objects in their wire form at once, since they change in place; packed
- * ones as they are, since they never change. wireBatch() decodes those a
- * batch at a time, so a full copy of many idle sessions never holds the
- * event loop for the whole of it.
+ * A copy of held sessions as of now (see SessionEngine.heldBy), as they go
+ * on the wire: record objects encoded at once, since they change in place;
+ * packed ones as the bytes they are, since they never change (the same
+ * encoding: a snapshot's), given their offset a batch at a time by
+ * wireBatch(). Nothing is decoded, so a full copy or a handback of many idle
+ * sessions costs a copy of their bytes.
  */
-function copyNow(held: readonly (SessionRecord | PackedRecord)[], offset: number | undefined): (WireRecord | PackedRecord)[] {
-  return held.map((entry) => (Buffer.isBuffer(entry) ? entry : toWire(entry, { offset })));
+function copyNow(held: readonly (SessionRecord | PackedRecord)[], offset: number | undefined): Copied[] {
+  return held.map((entry) => (Buffer.isBuffer(entry) ? { packed: entry } : encodeRecord(entry, { offset })));
 }
 
-function wireBatch(copy: readonly (WireRecord | PackedRecord)[], offset: number | undefined): WireRecord[] {
-  return copy.map((entry) => (Buffer.isBuffer(entry) ? toWire(unpack(entry), { offset }) : entry));
+function wireBatch(copy: readonly Copied[], offset: number | undefined): Buffer[] {
+  return copy.map((entry) => (Buffer.isBuffer(entry) ? entry : withOffset(entry.packed, offset)));
 }
 /** How long the owner waits for the replica's Hello. */
 const HELLO_TIMEOUT_MS = 5_000;
@@ -218,7 +220,7 @@ export class ReplicationSource {
       this.logger.info({ peer: theirs.nodeId, records: copy.length, offset: cursor, path: 'full-stream' }, 'streaming a full copy (full resync)');
       call.write(welcome('FULL_STREAM', cursor));
       for (let i = 0; i < copy.length && !stopped; i += BATCH_RECORDS) {
-        await writeAndWait<SourceMessage>(call, { batch: { records: wireBatch(copy.slice(i, i + BATCH_RECORDS), cursor), sentAtMs: Date.now() } });
+        await writeAndWait<SourceMessage>(call, encodedBatch(wireBatch(copy.slice(i, i + BATCH_RECORDS), cursor), Date.now()));
       }
       if (stopped) return;
       call.write({ batch: { records: [], fullSyncDone: true, sentAtMs: Date.now() } });
@@ -294,7 +296,7 @@ export class ReplicationSource {
     const records = copyNow(this.engine.heldBy(req.nodeId), undefined);
     this.logger.info({ peer: req.nodeId, records: records.length }, 'handing back the peer\'s sessions');
     for (let i = 0; i < records.length; i += BATCH_RECORDS) {
-      await writeAndWait<RecordBatch>(call, { records: wireBatch(records.slice(i, i + BATCH_RECORDS), undefined), sentAtMs: Date.now() });
+      await writeAndWait<RecordBatch>(call, encodedRecords(wireBatch(records.slice(i, i + BATCH_RECORDS), undefined), Date.now()));
     }
     call.end();
   }

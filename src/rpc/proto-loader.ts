@@ -5,7 +5,7 @@ import { loadSync } from '@grpc/proto-loader';
 import type { Options, PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useDirectEncoding } from './direct-encoding.js';
-import { spliceEncodedRecords } from '../replication/encoded-batch.js';
+import { spliceEncodedBatch, spliceEncodedRecords } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -49,15 +49,19 @@ let cached: BatonProto | undefined;
 
 /**
  * Loads every Baton service once per process, with direct encoding
- * (direct-encoding.ts), and replication batches of records the log keeps
- * encoded written around their bytes (encoded-batch.ts).
+ * (direct-encoding.ts), and batches of records already encoded (the
+ * log's changes, packed sessions) written around their bytes
+ * (encoded-batch.ts).
  */
 export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
   const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
-  const replicate = (definition['baton.v1.PeerService'] as ServiceDefinition).Replicate as { responseSerialize: (value: unknown) => Buffer };
+  const peer = definition['baton.v1.PeerService'] as ServiceDefinition;
+  const replicate = peer.Replicate as { responseSerialize: (value: unknown) => Buffer };
   replicate.responseSerialize = spliceEncodedRecords(replicate.responseSerialize);
+  const handback = peer.Handback as { responseSerialize: (value: unknown) => Buffer };
+  handback.responseSerialize = spliceEncodedBatch(handback.responseSerialize);
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodedBatch, spliceEncodedRecords } from '../../src/replication/encoded-batch.js';
+import { encodedBatch, encodedRecords, spliceEncodedBatch, spliceEncodedRecords } from '../../src/replication/encoded-batch.js';
 import { encodeRecord, toWire } from '../../src/replication/record-codec.js';
 import type { WireOptions } from '../../src/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../src/rpc/proto-loader.js';
@@ -46,6 +46,26 @@ describe('batches of encoded records', () => {
     // fullSyncDone and a missing sentAtMs are written as protobufjs would too.
     const done = { batch: { records: encoded as unknown as SessionRecord[], fullSyncDone: true } };
     expect(read(installed(done))).toEqual(read(original.Replicate.responseSerialize({ ...asObjects, batch: { ...asObjects.batch, fullSyncDone: true, sentAtMs: 0 } })));
+  });
+
+  it('read as a Handback batch of objects would, from the serializer Handback uses', () => {
+    const changes = Array.from({ length: 3 }, (_, i) => change(i));
+    const handback = (loadBatonProto() as unknown as { baton: { v1: { PeerService: { service: { Handback: { responseSerialize: Serialize } } } } } }).baton.v1.PeerService.service
+      .Handback.responseSerialize;
+    const originalHandback = original as unknown as { Handback: { responseSerialize: Serialize; responseDeserialize: Deserialize } };
+    const full = changes.map(({ record }) => encodeRecord(record));
+    const asObjects = { records: changes.map(({ record }) => toWire(record)), sentAtMs: 7 };
+    expect(originalHandback.Handback.responseDeserialize(handback(encodedRecords(full, 7)))).toEqual(
+      originalHandback.Handback.responseDeserialize(originalHandback.Handback.responseSerialize(asObjects)),
+    );
+    const seen: unknown[] = [];
+    const wrapped = spliceEncodedBatch((value) => {
+      seen.push(value);
+      return Buffer.from('next');
+    });
+    expect(wrapped(asObjects).toString()).toBe('next');
+    expect(wrapped({ records: [], sentAtMs: 1 }).toString()).toBe('next');
+    expect(seen).toHaveLength(2);
   });
 
   it('are what Replicate serializes with, and leave every other message to the serializer it wraps', () => {

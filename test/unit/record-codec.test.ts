@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, scanRecord, toWire } from '../../src/replication/record-codec.js';
+import { decodeRecord, encodeRecord, scanRecord, toWire, withOffset } from '../../src/replication/record-codec.js';
 import { loadProtobufRoot } from '../../src/rpc/proto-loader.js';
 import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
 import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
@@ -208,6 +208,18 @@ describe('encodeRecord', () => {
       const byProtobufjs = encodeWire(toWire(r, how) as unknown as Record<string, unknown>);
       expect(readByProtobufjs(encodeRecord(r, how))).toEqual(readByProtobufjs(byProtobufjs));
     }
+  });
+
+  it('gives a snapshot encoding its replication offset by appending the field, as if encoded with it', () => {
+    const r = record();
+    for (const offset of [1, 300, 2 ** 40]) {
+      expect(readByProtobufjs(withOffset(encodeRecord(r), offset))).toEqual(readByProtobufjs(encodeRecord(r, { offset })));
+    }
+    const bytes = encodeRecord(r);
+    expect(withOffset(bytes, undefined)).toBe(bytes);
+    expect(withOffset(bytes, 0)).toBe(bytes);
+    // What the replica keeps of it is the record itself.
+    expect(plain(decodeRecord(withOffset(bytes, 9)))).toEqual(plain(r));
   });
 
   it('marks the dedupe window complete: a snapshot holds the whole window', () => {
