@@ -28,6 +28,7 @@ import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { LoadedRecord, Watermark } from '../snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../snapshots/snapshot-writer.js';
 import { IdlePacker } from '../sessions/idle-packer.js';
+import { unpack } from '../sessions/packed-record.js';
 import { LoopDelay } from '../observability/loop-delay.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import type { Server as HttpServer } from 'node:http';
@@ -354,7 +355,8 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   private listRecords(owner: string): ReturnType<typeof toWire>[] {
-    const records = [...this.engine.records()].filter((r) => owner === '' || r.owner === owner);
+    // One owner's: only its packed sessions are decoded (their owner is read off their bytes).
+    const records = owner === '' ? [...this.engine.records()] : this.engine.heldBy(owner).map((r) => (Buffer.isBuffer(r) ? unpack(r) : r));
     records.sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0));
     return records.map((r) => toWire(r));
   }

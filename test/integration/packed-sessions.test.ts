@@ -67,9 +67,11 @@ describe('idle sessions kept encoded', () => {
 
     await allPacked(pair, 'a', SESSIONS);
     await allPacked(pair, 'b', SESSIONS);
-    // Listing reads packed sessions without unpacking them for good.
+    // Listing reads packed sessions without unpacking them for good, by owner too.
     expect((await pair.records('a')).map(comparable)).toEqual(before);
     expect((await pair.records('b')).map(comparable)).toEqual(before);
+    expect((await pair.records('b', 'a')).map(comparable)).toEqual(before);
+    expect(await pair.records('a', 'b')).toEqual([]);
     const status = await pair.status('a');
     expect(Number(status.sessionsPacked)).toBe(SESSIONS);
     // Their bytes are in the packed store, off the heap: about a record each.
