@@ -14,9 +14,9 @@ export type NodeReport =
   | { readonly address: string; readonly reachable: true; readonly status: NodeStatus__Output }
   | { readonly address: string; readonly reachable: false; readonly error: string };
 
-/** Asks one node's ControlService for its status. */
 const mebibytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Asks one node's ControlService for its status. */
 export function fetchStatus(address: string, timeoutMs: number): Promise<NodeReport> {
   const proto = loadBatonProto();
   const client = new proto.baton.v1.ControlService(address, credentials.createInsecure());

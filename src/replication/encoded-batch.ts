@@ -5,8 +5,8 @@ import { varintSize, writeVarint } from './record-codec.js';
 
 type Serialize = (value: unknown) => Buffer;
 
-/** Protobuf keys: field number << 3 | wire type. */
-const SOURCE_BATCH_KEY = (2 << 3) | 2;
+/** Protobuf keys: field number << 3 | wire type. Replicate's SourceMessage carries its RecordBatch in field 2. */
+export const SOURCE_BATCH_KEY = (2 << 3) | 2;
 const BATCH_RECORD_KEY = (1 << 3) | 2;
 const BATCH_FULL_SYNC_DONE_KEY = (2 << 3) | 0;
 const BATCH_SENT_AT_KEY = (3 << 3) | 0;
@@ -14,7 +14,7 @@ const BATCH_SENT_AT_KEY = (3 << 3) | 0;
 /**
  * A SourceMessage carrying a batch of records that are already encoded
  * (baton.v1.SessionRecord messages, as the replication log keeps them).
- * The serializer installed by spliceEncodedRecords writes their bytes as
+ * The serializer installed by spliceEncoded writes their bytes as
  * they are; the type says records because that is what the peer reads.
  */
 export function encodedBatch(records: readonly Buffer[], sentAtMs: number): SourceMessage {
@@ -62,28 +62,20 @@ function writeBatch(batch: { records?: unknown[] | null; fullSyncDone?: boolean 
   return out;
 }
 
-const holdsEncoded = (records: unknown[] | null | undefined): boolean => records !== undefined && records !== null && records.length > 0 && Buffer.isBuffer(records[0]);
-
 /**
- * Wraps PeerService.Replicate's response serializer: a batch whose records
- * are Buffers (see encodedBatch) is written around their bytes, which are
- * the encoding of each record already, so the owner encodes a change once,
- * when it is logged, however many times it is sent, and a full copy sends
- * packed sessions as they are. Any other message goes to `next`.
+ * Wraps a serializer of RecordBatches (Handback's), or, given `wrapKey`, of
+ * messages holding one in that field (Replicate's SourceMessage): a batch
+ * whose records are Buffers (see encodedBatch) is written around their
+ * bytes, which are the encoding of each record already, so the owner
+ * encodes a change once, when it is logged, however many times it is sent,
+ * and a full copy or a handback sends packed sessions as they are. Any
+ * other message goes to `next`.
  */
-export function spliceEncodedRecords(next: Serialize): Serialize {
-  return function serializeSource(value) {
-    const batch = (value as SourceMessage).batch;
-    if (batch === undefined || batch === null || !holdsEncoded(batch.records as unknown[] | undefined)) return next(value);
-    return writeBatch(batch as Parameters<typeof writeBatch>[0], SOURCE_BATCH_KEY);
-  };
-}
-
-/** The same for PeerService.Handback, whose messages are RecordBatches themselves. */
-export function spliceEncodedBatch(next: Serialize): Serialize {
-  return function serializeBatch(value) {
-    const batch = value as RecordBatch;
-    if (!holdsEncoded(batch.records as unknown[] | undefined)) return next(value);
-    return writeBatch(batch as Parameters<typeof writeBatch>[0]);
+export function spliceEncoded(next: Serialize, wrapKey?: number): Serialize {
+  return function serializeEncoded(value) {
+    const batch = wrapKey === undefined ? (value as RecordBatch) : (value as SourceMessage).batch;
+    const records = batch?.records as unknown[] | undefined;
+    if (batch === undefined || batch === null || records === undefined || records.length === 0 || !Buffer.isBuffer(records[0])) return next(value);
+    return writeBatch(batch as Parameters<typeof writeBatch>[0], wrapKey);
   };
 }

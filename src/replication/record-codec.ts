@@ -136,6 +136,11 @@ function writeBytesField(buf: Buffer, pos: number, field: number, bytes: Uint8Ar
   return pos + bytes.length;
 }
 
+/** A bytes field from bytes, or from a byte string (see toByteString in session-record.ts). */
+function writeBytesOrByteString(buf: Buffer, pos: number, field: number, value: string | Uint8Array): number {
+  return typeof value === 'string' ? writeStringField(buf, pos, field, value, value.length, 'latin1') : writeBytesField(buf, pos, field, value);
+}
+
 /** How encodeRecord writes a record for replication instead of a snapshot. */
 export interface RecordEncoding {
   /** The state's bytes when the caller has them; otherwise the record's own. */
@@ -162,8 +167,10 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   const idLength = Buffer.byteLength(record.sessionId, 'utf8');
   const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
   const ownerLength = Buffer.byteLength(record.owner, 'utf8');
-  const delta = how.dedupeDelta;
-  const stateLength = how.stateBytes === undefined ? record.state.length : how.stateBytes.length;
+  // A snapshot's state and replies are the record's byte strings; a change's, the bytes it carries.
+  const state: string | Uint8Array = how.stateBytes ?? record.state;
+  const dedupe: readonly { readonly opId: string; readonly version: number; readonly reply: string | Uint8Array }[] = how.dedupeDelta ?? record.dedupe;
+  const complete = how.dedupeDelta === undefined;
   // Per timer, then per dedupe entry: its id's UTF-8 length and its message's size.
   const lengths: number[] = [];
   let size =
@@ -173,8 +180,8 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
     delimitedSize(ownerLength) +
     varintFieldSize(record.epoch) +
     varintFieldSize(record.schemaVersion) +
-    delimitedSize(stateLength) +
-    (delta === undefined ? 2 : 0) + // dedupe_complete = true
+    delimitedSize(state.length) +
+    (complete ? 2 : 0) + // dedupe_complete = true
     (how.deleted === true ? 2 : 0) +
     varintFieldSize(how.offset ?? 0) +
     varintFieldSize(record.createdAtMs) +
@@ -186,8 +193,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
     size += 1 + varintSize(inner) + inner;
   };
   for (const t of record.timers) nested(t.timerId, t.deadlineMs, t.payload.length);
-  if (delta === undefined) for (const d of record.dedupe) nested(d.opId, d.version, d.reply.length);
-  else for (const d of delta) nested(d.opId, d.version, d.reply.length);
+  for (const d of dedupe) nested(d.opId, d.version, d.reply.length);
   const buf = Buffer.allocUnsafe(size);
   let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
   pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
@@ -195,7 +201,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   pos = writeStringField(buf, pos, 4, record.owner, ownerLength, 'utf8');
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
-  pos = how.stateBytes === undefined ? writeStringField(buf, pos, 7, record.state, stateLength, 'latin1') : writeBytesField(buf, pos, 7, how.stateBytes);
+  pos = writeBytesOrByteString(buf, pos, 7, state);
   let at = 0;
   /** Key and length of the next nested message, then its id field; returns the position after them. */
   const openNested = (field: number, id: string): number => {
@@ -209,20 +215,12 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
-  if (delta === undefined) {
-    for (const d of record.dedupe) {
-      pos = openNested(9, d.opId);
-      pos = writeVarintField(buf, pos, 2, d.version);
-      pos = writeStringField(buf, pos, 3, d.reply, d.reply.length, 'latin1');
-    }
-    pos = writeVarintField(buf, pos, 10, 1);
-  } else {
-    for (const d of delta) {
-      pos = openNested(9, d.opId);
-      pos = writeVarintField(buf, pos, 2, d.version);
-      pos = writeBytesField(buf, pos, 3, d.reply);
-    }
+  for (const d of dedupe) {
+    pos = openNested(9, d.opId);
+    pos = writeVarintField(buf, pos, 2, d.version);
+    pos = writeBytesOrByteString(buf, pos, 3, d.reply);
   }
+  if (complete) pos = writeVarintField(buf, pos, 10, 1);
   if (how.deleted === true) pos = writeVarintField(buf, pos, 11, 1);
   pos = writeVarintField(buf, pos, 12, how.offset ?? 0);
   pos = writeVarintField(buf, pos, 13, record.createdAtMs);

@@ -11,7 +11,7 @@ export type EncodeChange = (offset: number) => Uint8Array;
  * with PSYNC: replication id + offset + backlog.
  *
  * The backlog holds each change encoded, as it goes on the wire, in a
- * PackedStore outside the V8 heap: one copy of bytes per change and three
+ * PackedStore outside the V8 heap: one copy of bytes per change and two
  * numbers, instead of a record object, its arrays and buffers that live
  * just long enough to be promoted and then die in old space (at 36 000
  * changes a second, a 16 MiB backlog turns over every second or two).
@@ -21,9 +21,8 @@ export class ReplicationLog {
   /** Changes with a new id whenever offsets restart (every process start). */
   readonly replicationId = randomUUID();
   private readonly store = new PackedStore();
-  /** Per change kept, oldest first from `head`: its slot in the store, its size, when it was appended. */
+  /** Per change kept, oldest first from `head`: its slot in the store, and when it was appended. */
   private slots: number[] = [];
-  private sizes: number[] = [];
   private atMs: number[] = [];
   private head = 0;
   private bytes = 0;
@@ -56,14 +55,12 @@ export class ReplicationLog {
     if (this.backlogBytes > 0) {
       const bytes = encode(this.last);
       this.slots.push(this.store.add(bytes));
-      this.sizes.push(bytes.length);
       this.atMs.push(Date.now());
       this.bytes += bytes.length;
       // The newest change stays, however large.
       while (this.bytes > this.backlogBytes && this.head < this.slots.length - 1) this.drop();
       if (this.head > 1024 && this.head * 2 > this.slots.length) {
         this.slots = this.slots.slice(this.head);
-        this.sizes = this.sizes.slice(this.head);
         this.atMs = this.atMs.slice(this.head);
         this.head = 0;
       }
@@ -90,7 +87,7 @@ export class ReplicationLog {
     if (offset >= this.last) return { records: 0, bytes: 0, ms: 0 };
     const start = this.head + Math.max(0, offset - this.firstResumableOffset);
     let bytes = 0;
-    for (let i = start; i < this.sizes.length; i++) bytes += this.sizes[i] as number;
+    for (let i = start; i < this.slots.length; i++) bytes += this.store.sizeOf(this.slots[i] as number);
     const oldest = this.atMs[start];
     return { records: this.last - offset, bytes, ms: oldest === undefined ? 0 : Date.now() - oldest };
   }
@@ -101,8 +98,9 @@ export class ReplicationLog {
   }
 
   private drop(): void {
-    this.store.release(this.slots[this.head] as number);
-    this.bytes -= this.sizes[this.head] as number;
+    const slot = this.slots[this.head] as number;
+    this.bytes -= this.store.sizeOf(slot);
+    this.store.release(slot);
     this.head += 1;
   }
 }

@@ -40,6 +40,7 @@ function copyNow(held: readonly (SessionRecord | PackedRecord)[], offset: number
 function wireBatch(copy: readonly Copied[], offset: number | undefined): Buffer[] {
   return copy.map((entry) => (Buffer.isBuffer(entry) ? entry : withOffset(entry.packed, offset)));
 }
+
 /** How long the owner waits for the replica's Hello. */
 const HELLO_TIMEOUT_MS = 5_000;
 

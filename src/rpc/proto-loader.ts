@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { Options, PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useDirectEncoding } from './direct-encoding.js';
-import { spliceEncodedBatch, spliceEncodedRecords } from '../replication/encoded-batch.js';
+import { SOURCE_BATCH_KEY, spliceEncoded } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -57,11 +57,9 @@ export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
   const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
-  const peer = definition['baton.v1.PeerService'] as ServiceDefinition;
-  const replicate = peer.Replicate as { responseSerialize: (value: unknown) => Buffer };
-  replicate.responseSerialize = spliceEncodedRecords(replicate.responseSerialize);
-  const handback = peer.Handback as { responseSerialize: (value: unknown) => Buffer };
-  handback.responseSerialize = spliceEncodedBatch(handback.responseSerialize);
+  const peer = definition['baton.v1.PeerService'] as unknown as Record<'Replicate' | 'Handback', { responseSerialize: (value: unknown) => Buffer }>;
+  peer.Replicate.responseSerialize = spliceEncoded(peer.Replicate.responseSerialize, SOURCE_BATCH_KEY);
+  peer.Handback.responseSerialize = spliceEncoded(peer.Handback.responseSerialize);
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;
 }

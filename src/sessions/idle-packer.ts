@@ -17,15 +17,19 @@ const MOVE_ONLY_INTERVAL_MS = 5_000;
 export class IdlePacker {
   private timer: NodeJS.Timeout | undefined;
   private passing = false;
+  /** What passes give packIdle(): Infinity packs nothing (packing off). */
+  private readonly packAfterMs: number;
 
   constructor(
     private readonly engine: SessionEngine,
-    private readonly idleMs: number,
-  ) {}
+    idleMs: number,
+  ) {
+    this.packAfterMs = idleMs === 0 ? Infinity : idleMs;
+  }
 
   start(): void {
     if (this.timer !== undefined) return;
-    const every = this.idleMs === 0 ? MOVE_ONLY_INTERVAL_MS : Math.max(100, Math.floor(this.idleMs / 2));
+    const every = this.packAfterMs === Infinity ? MOVE_ONLY_INTERVAL_MS : Math.max(100, Math.floor(this.packAfterMs / 2));
     this.timer = setInterval(() => void this.pass(), every);
     this.timer.unref();
   }
@@ -36,11 +40,10 @@ export class IdlePacker {
   }
 
   private async pass(): Promise<void> {
-    if (this.passing || (this.idleMs === 0 && !this.engine.hasPackedToMove())) return;
+    if (this.passing || (this.packAfterMs === Infinity && !this.engine.hasPackedToMove())) return;
     this.passing = true;
-    const idleMs = this.idleMs === 0 ? Infinity : this.idleMs;
     try {
-      while (this.timer !== undefined && !this.engine.packIdle(idleMs, PASS_SLICE)) {
+      while (this.timer !== undefined && !this.engine.packIdle(this.packAfterMs, PASS_SLICE)) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {

@@ -74,18 +74,19 @@ export class PackedStore {
 
   /** The record's bytes: a view that stays right whatever happens to the slot later. */
   bytes(slot: PackedSlot): Buffer {
-    const index = Math.floor(slot / CHUNK_BYTES);
-    const offset = slot - index * CHUNK_BYTES;
-    const chunk = this.chunks[index];
-    if (chunk === undefined) throw new Error(`packed slot ${slot} names a dropped chunk`);
-    const start = offset + LENGTH_BYTES;
-    return chunk.subarray(start, start + chunk.readUInt32LE(offset));
+    const start = slot - Math.floor(slot / CHUNK_BYTES) * CHUNK_BYTES + LENGTH_BYTES;
+    return this.chunkOf(slot).subarray(start, start + this.sizeOf(slot));
+  }
+
+  /** The record's length in bytes, read without making a view. */
+  sizeOf(slot: PackedSlot): number {
+    return this.chunkOf(slot).readUInt32LE(slot - Math.floor(slot / CHUNK_BYTES) * CHUNK_BYTES);
   }
 
   /** Forgets the record; its space comes back with its chunk's. */
   release(slot: PackedSlot): void {
     const index = Math.floor(slot / CHUNK_BYTES);
-    const freed = LENGTH_BYTES + this.bytes(slot).length;
+    const freed = LENGTH_BYTES + this.sizeOf(slot);
     const live = (this.live[index] as number) - freed;
     this.live[index] = live;
     this.records -= 1;
@@ -114,6 +115,12 @@ export class PackedStore {
 
   stats(): PackedStoreStats {
     return { records: this.records, liveBytes: this.liveBytes, chunkBytes: this.chunkBytes, chunksToEmpty: this.marked.size };
+  }
+
+  private chunkOf(slot: PackedSlot): Buffer {
+    const chunk = this.chunks[Math.floor(slot / CHUNK_BYTES)];
+    if (chunk === undefined) throw new Error(`packed slot ${slot} names a dropped chunk`);
+    return chunk;
   }
 
   private startChunk(): void {

@@ -68,7 +68,7 @@ describe('direct encoding', () => {
     expect((proto.baton.v1.SessionService.service.ApplyStream.responseSerialize as Serialize).name).toBe('directSerialize');
     expect((proto.baton.v1.PeerService.service.Replicate.requestSerialize as Serialize).name).toBe('directSerialize');
     // Replication batches go through encoded-batch.ts first, which hands other messages on to the direct one.
-    expect((proto.baton.v1.PeerService.service.Replicate.responseSerialize as Serialize).name).toBe('serializeSource');
+    expect((proto.baton.v1.PeerService.service.Replicate.responseSerialize as Serialize).name).toBe('serializeEncoded');
   });
 
   it('encodes enums given by name', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodedBatch, encodedRecords, spliceEncodedBatch, spliceEncodedRecords } from '../../src/replication/encoded-batch.js';
+import { encodedBatch, encodedRecords, SOURCE_BATCH_KEY, spliceEncoded } from '../../src/replication/encoded-batch.js';
 import { encodeRecord, toWire } from '../../src/replication/record-codec.js';
 import type { WireOptions } from '../../src/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../src/rpc/proto-loader.js';
@@ -59,7 +59,7 @@ describe('batches of encoded records', () => {
       originalHandback.Handback.responseDeserialize(originalHandback.Handback.responseSerialize(asObjects)),
     );
     const seen: unknown[] = [];
-    const wrapped = spliceEncodedBatch((value) => {
+    const wrapped = spliceEncoded((value: unknown) => {
       seen.push(value);
       return Buffer.from('next');
     });
@@ -72,10 +72,10 @@ describe('batches of encoded records', () => {
     const changes = [change(1)];
     const encoded = changes.map(({ record, how }) => encodeRecord(record, how));
     const seen: unknown[] = [];
-    const wrapped = spliceEncodedRecords((value) => {
+    const wrapped = spliceEncoded((value: unknown) => {
       seen.push(value);
       return Buffer.from('next');
-    });
+    }, SOURCE_BATCH_KEY);
     const others = [
       { heartbeat: { offset: 5, sentAtMs: 1 } },
       { batch: { records: [], fullSyncDone: true, sentAtMs: 2 } },
