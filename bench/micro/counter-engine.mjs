@@ -17,3 +17,18 @@ export async function counterEngine({ sessions, window }) {
   engine.start();
   return engine;
 }
+
+/** A counter operation or open parameters, as the engine takes them. */
+export const json = (value) => ({ data: Buffer.from(JSON.stringify(value)), contentType: '' });
+
+/**
+ * Opens `count` counter sessions `${prefix}${i}`, each padded to a state of
+ * about 200 bytes, with the op ids `opId()` gives (two per session).
+ */
+export function openPadded(engine, { count, prefix, opId }) {
+  for (let i = 0; i < count; i++) {
+    const sessionId = `${prefix}${i}`;
+    engine.open({ sessionType: 'counter', sessionId, params: json({}), opId: opId() });
+    engine.apply({ sessionId, opId: opId(), op: json({ type: 'pad', bytes: 170 }) });
+  }
+}

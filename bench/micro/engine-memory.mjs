@@ -6,7 +6,7 @@
 // Deterministic enough to compare two builds of the record layout; the
 // daemon's resident figure is figure 6 of `npm run bench`.
 import { randomClientId } from '../../dist/client/client-options.js';
-import { counterEngine } from './counter-engine.mjs';
+import { counterEngine, json, openPadded } from './counter-engine.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc');
@@ -17,7 +17,6 @@ const hot = Math.min(sessions, Number(process.argv[3] ?? 5_000));
 const WINDOW = 32;
 
 const engine = await counterEngine({ sessions, window: WINDOW });
-const json = (value) => ({ data: Buffer.from(JSON.stringify(value)), contentType: '' });
 const retained = () => {
   globalThis.gc();
   globalThis.gc();
@@ -30,11 +29,7 @@ let seq = 0;
 const opId = () => `${client}:${++seq}`;
 
 const start = retained();
-for (let i = 0; i < sessions; i++) {
-  const sessionId = `micro-session-${i}`;
-  engine.open({ sessionType: 'counter', sessionId, params: json({}), opId: opId() });
-  engine.apply({ sessionId, opId: opId(), op: json({ type: 'pad', bytes: 170 }) });
-}
+openPadded(engine, { count: sessions, prefix: 'micro-session-', opId });
 const opened = retained();
 for (let k = 0; k < WINDOW; k++) {
   for (let i = 0; i < hot; i++) engine.apply({ sessionId: `micro-session-${i}`, opId: opId(), op: json({ type: 'add' }) });

@@ -11,19 +11,18 @@ import { encodedBatch } from '../../dist/replication/encoded-batch.js';
 import { toWire, withOffset } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
 import { unpack } from '../../dist/sessions/packed-record.js';
-import { counterEngine } from './counter-engine.mjs';
+import { randomClientId } from '../../dist/client/client-options.js';
+import { counterEngine, openPadded } from './counter-engine.mjs';
 
 const sessions = Number(process.argv[2] ?? 20_000);
 const BATCH = 512;
 const OFFSET = 123_456;
 
 const engine = await counterEngine({ sessions, window: 32 });
-const json = (value) => ({ data: Buffer.from(JSON.stringify(value)), contentType: '' });
-for (let i = 0; i < sessions; i++) {
-  const sessionId = `copy-${i}`;
-  engine.open({ sessionType: 'counter', sessionId, params: json({}), opId: `c:${2 * i}` });
-  engine.apply({ sessionId, opId: `c:${2 * i + 1}`, op: json({ type: 'pad', bytes: 170 }) });
-}
+// Operation ids shaped like the SDK's, so the packed records are the size a node holds.
+const client = randomClientId();
+let seq = 0;
+openPadded(engine, { count: sessions, prefix: 'copy-', opId: () => `${client}:${++seq}` });
 while (!engine.packIdle(0, 10_000));
 const held = engine.heldBy('micro');
 if (held.length !== sessions || !held.every((h) => Buffer.isBuffer(h))) throw new Error('expected every session packed');
