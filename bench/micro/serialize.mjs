@@ -12,7 +12,7 @@ import { randomClientId } from '../../dist/client/client-options.js';
 import { encodedBatch } from '../../dist/replication/encoded-batch.js';
 import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
-import { toByteString } from '../../dist/sessions/session-record.js';
+import { changeOf } from './sample-messages.mjs';
 
 const messages = Number(process.argv[2] ?? 100_000);
 const raw = loadDefinition();
@@ -27,28 +27,11 @@ const answers = {
     deduplicated: false,
   })),
 };
-// A change as the owner replicates it: the whole record but only the newest dedupe entry.
-const changeOf = (i) => [
-  {
-    sessionId: `session-${i}`,
-    sessionType: 'counter',
-    version: 40,
-    schemaVersion: 1,
-    owner: 'a',
-    epoch: 1,
-    state: toByteString(Buffer.from(`{"value":40,"fired":[],"pad":"${'x'.repeat(170)}"}`)),
-    timers: [],
-    dedupe: [],
-    createdAtMs: 1_763_770_000_000,
-    updatedAtMs: 1_763_770_000_999,
-  },
-  { offset: 5_000 + i, dedupeDelta: [{ opId: `${client}:${5_000 + i}`, version: 40, reply: Buffer.from('{"value":40}') }] },
-];
-const change = (i) => toWire(...changeOf(i));
+const change = (i) => toWire(...changeOf(i, client));
 const batch = { batch: { records: Array.from({ length: 16 }, (_, i) => change(i)), sentAtMs: 1_763_770_001_000 } };
 
 // The owner's log encodes each change when it is logged, and a batch is written around those bytes.
-const logged = Array.from({ length: 16 }, (_, i) => changeOf(i));
+const logged = Array.from({ length: 16 }, (_, i) => changeOf(i, client));
 const replicate = proto.baton.v1.PeerService.service.Replicate;
 const encodeLogged = () => replicate.responseSerialize(encodedBatch(logged.map(([record, how]) => encodeRecord(record, how)), 1_763_770_001_000));
 const originalReplicate = raw['baton.v1.PeerService'].Replicate;

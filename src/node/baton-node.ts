@@ -8,7 +8,8 @@ import type { RecordBatch__Output } from '../generated/baton/v1/RecordBatch.js';
 import { PROTOCOL_MAX, PROTOCOL_MIN, RELEASE } from '../release.js';
 import { DurabilityGate } from '../replication/durability-gate.js';
 import type { PeerIdentity } from '../replication/peer-identity.js';
-import { encodeRecord, fromWire, toWire } from '../replication/record-codec.js';
+import { receivedBatch } from '../replication/encoded-batch.js';
+import { encodeRecord, toWire } from '../replication/record-codec.js';
 import { peerClient, ReplicaLink } from '../replication/replica-link.js';
 import { ReplicationLog } from '../replication/replication-log.js';
 import { ReplicationSource } from '../replication/replication-source.js';
@@ -298,11 +299,11 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
               { deadline },
             );
             call.on('data', (batch: RecordBatch__Output) => {
-              for (const wire of batch.records) {
-                if (this.engine.install(fromWire(wire), true)) {
+              for (const { record, dedupeComplete } of receivedBatch(batch).records) {
+                if (this.engine.install(record, dedupeComplete)) {
                   count += 1;
                   // Newer than Redis: the next snapshot must write it.
-                  this.writer?.markDirty(wire.sessionId);
+                  this.writer?.markDirty(record.sessionId);
                 }
               }
             });

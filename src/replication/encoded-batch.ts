@@ -1,9 +1,14 @@
-import type { RecordBatch } from '../generated/baton/v1/RecordBatch.js';
+import type { RecordBatch, RecordBatch__Output } from '../generated/baton/v1/RecordBatch.js';
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
 import type { SourceMessage } from '../generated/baton/v1/SourceMessage.js';
-import { varintSize, writeVarint } from './record-codec.js';
+import { decodeReceived } from './record-codec.js';
+import type { ReceivedRecord } from './record-codec.js';
+import { LENGTH_DELIMITED, VARINT, WireReader } from '../rpc/wire-reader.js';
+import type { FieldTable } from '../rpc/wire-reader.js';
+import { varintSize, writeVarint } from '../rpc/wire-writer.js';
 
 type Serialize = (value: unknown) => Buffer;
+type Deserialize = (bytes: Buffer) => unknown;
 
 /** Protobuf keys: field number << 3 | wire type. Replicate's SourceMessage carries its RecordBatch in field 2. */
 export const SOURCE_BATCH_KEY = (2 << 3) | 2;
@@ -78,4 +83,68 @@ export function spliceEncoded(next: Serialize, wrapKey?: number): Serialize {
     if (batch === undefined || batch === null || records === undefined || records.length === 0 || !Buffer.isBuffer(records[0])) return next(value);
     return writeBatch(batch as Parameters<typeof writeBatch>[0], wrapKey);
   };
+}
+
+/** A RecordBatch as the deserializer receiveDecoded installs gives it. */
+export interface ReceivedBatch {
+  readonly records: readonly ReceivedRecord[];
+  readonly fullSyncDone: boolean;
+  readonly sentAtMs: number;
+}
+
+const BATCH_FIELDS: FieldTable = [undefined, ['records', LENGTH_DELIMITED], ['full_sync_done', VARINT], ['sent_at_ms', VARINT]];
+
+/** Decodes a baton.v1.RecordBatch, each record with decodeReceived; throws on bytes that are not one. */
+export function decodeBatch(bytes: Buffer): ReceivedBatch {
+  const reader = new WireReader('baton.v1.RecordBatch');
+  reader.reset(bytes);
+  const records: ReceivedRecord[] = [];
+  let fullSyncDone = false;
+  let sentAtMs = 0;
+  while (reader.pos < reader.end) {
+    const field = reader.field(BATCH_FIELDS);
+    if (field === 1) {
+      const start = reader.skipDelimited();
+      records.push(decodeReceived(bytes.subarray(start, reader.pos)));
+    } else if (field === 2) fullSyncDone = reader.int64(false) !== 0;
+    else if (field === 3) sentAtMs = reader.int64(true);
+    else if (field === 0) throw reader.fail('field number 0');
+    else reader.skip(reader.wireType);
+  }
+  return { records, fullSyncDone, sentAtMs };
+}
+
+/**
+ * Wraps a deserializer of RecordBatches (Handback's), or, given `wrapKey`,
+ * of messages that may hold one in that field (Replicate's SourceMessage):
+ * a batch is decoded by decodeBatch, straight into the records the engine
+ * installs; a message that is anything but one batch (a welcome, a
+ * heartbeat) goes to `next`. The counterpart of spliceEncoded: the replica
+ * decodes each change once, without protobufjs's Long objects, object tree
+ * and toObject copy. Read what it gives with receivedBatch().
+ */
+export function receiveDecoded(next: Deserialize, wrapKey?: number): Deserialize {
+  return function deserializeDecoded(bytes) {
+    if (wrapKey === undefined) return decodeBatch(bytes);
+    if (bytes.length === 0 || bytes[0] !== wrapKey) return next(bytes);
+    const reader = new WireReader('baton.v1.SourceMessage');
+    reader.reset(bytes);
+    reader.pos = 1;
+    const end = reader.delimitedEnd();
+    if (end !== bytes.length) return next(bytes);
+    return { batch: decodeBatch(bytes.subarray(reader.pos, end)), kind: 'batch' };
+  };
+}
+
+/**
+ * The records of a batch read with the deserializer receiveDecoded
+ * installs (loadBatonProto does, for Replicate and Handback). Their type
+ * says wire records because that is what the generated types know.
+ */
+export function receivedBatch(batch: RecordBatch__Output): ReceivedBatch {
+  const first = batch.records[0] as unknown;
+  if (first !== undefined && (typeof first !== 'object' || first === null || !('record' in first))) {
+    throw new Error('a record batch was not read by the deserializer receiveDecoded installs');
+  }
+  return batch as unknown as ReceivedBatch;
 }

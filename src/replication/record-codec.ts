@@ -1,8 +1,10 @@
 import type { SessionRecord as WireRecord } from '../generated/baton/v1/SessionRecord.js';
-import type { SessionRecord__Output as WireRecordOutput } from '../generated/baton/v1/SessionRecord.js';
-import { EMPTY_BYTES, ownedBytes, ownedEncoded, ownedSlice } from '../sessions/owned-bytes.js';
-import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../sessions/session-record.js';
+import { EMPTY_BYTES, ownedEncoded, ownedSlice } from '../sessions/owned-bytes.js';
+import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS } from '../sessions/session-record.js';
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
+import { LENGTH_DELIMITED, VARINT, WireReader } from '../rpc/wire-reader.js';
+import type { FieldTable } from '../rpc/wire-reader.js';
+import { delimitedSize, varintFieldSize, varintSize, writeBytesField, writeBytesOrByteString, writeStringField, writeVarint, writeVarintField } from '../rpc/wire-writer.js';
 
 /**
  * Conversions between the in-memory SessionRecord and its wire form
@@ -59,86 +61,6 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     createdAtMs: record.createdAtMs,
     updatedAtMs: record.updatedAtMs,
   };
-}
-
-/** A wire record as a stored record (dedupe as shipped; the caller merges deltas). */
-export function fromWire(wire: WireRecordOutput): SessionRecord {
-  return {
-    sessionId: wire.sessionId,
-    sessionType: wire.sessionType,
-    version: wire.version,
-    schemaVersion: wire.schemaVersion,
-    owner: wire.owner,
-    epoch: wire.epoch,
-    // Wire buffers are slices of whole received messages: copy what we keep.
-    state: toByteString(wire.state),
-    timers: wire.timers.map((t) => ({ timerId: t.timerId, deadlineMs: t.deadlineMs, payload: ownedBytes(t.payload) })),
-    // A byte string copies the reply out of the message, and never pins it.
-    dedupe: wire.dedupe.map((d) => dedupeEntry(d.opId, d.version, toByteString(d.reply))),
-    createdAtMs: wire.createdAtMs,
-    updatedAtMs: wire.updatedAtMs,
-  };
-}
-
-/** Bytes of a varint; negative int64 values take the full ten. */
-export function varintSize(n: number): number {
-  if (n < 0) return 10;
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-export function writeVarint(buf: Buffer, pos: number, n: number): number {
-  if (n < 0) {
-    // int64 two's complement, as protobuf encodes a negative int64.
-    let big = BigInt.asUintN(64, BigInt(n));
-    for (let i = 0; i < 9; i++) {
-      buf[pos++] = Number(big & 0x7fn) | 0x80;
-      big >>= 7n;
-    }
-    buf[pos++] = Number(big);
-    return pos;
-  }
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-/** A field's bytes: key (one byte, fields 1-15), length prefix where delimited, and content. */
-const delimitedSize = (length: number): number => (length === 0 ? 0 : 1 + varintSize(length) + length);
-const varintFieldSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
-
-function writeVarintField(buf: Buffer, pos: number, field: number, n: number): number {
-  if (n === 0) return pos;
-  buf[pos++] = (field << 3) | VARINT;
-  return writeVarint(buf, pos, n);
-}
-
-/** A string field: UTF-8 text, or (latin1) a byte string of the record's own bytes. */
-function writeStringField(buf: Buffer, pos: number, field: number, text: string, length: number, encoding: 'utf8' | 'latin1'): number {
-  if (length === 0) return pos;
-  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-  pos = writeVarint(buf, pos, length);
-  return pos + buf.write(text, pos, length, encoding);
-}
-
-function writeBytesField(buf: Buffer, pos: number, field: number, bytes: Uint8Array): number {
-  if (bytes.length === 0) return pos;
-  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-  pos = writeVarint(buf, pos, bytes.length);
-  buf.set(bytes, pos);
-  return pos + bytes.length;
-}
-
-/** A bytes field from bytes, or from a byte string (see toByteString in session-record.ts). */
-function writeBytesOrByteString(buf: Buffer, pos: number, field: number, value: string | Uint8Array): number {
-  return typeof value === 'string' ? writeStringField(buf, pos, field, value, value.length, 'latin1') : writeBytesField(buf, pos, field, value);
 }
 
 /** How encodeRecord writes a record for replication instead of a snapshot. */
@@ -244,158 +166,6 @@ export function withOffset(encoded: Buffer, offset: number | undefined): Buffer 
   return out;
 }
 
-/** Wire types of the protobuf encoding. */
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
-
-const TWO_POW_32 = 4_294_967_296;
-
-/**
- * Reads the protobuf wire format from one buffer. Every read is bounds
- * checked against `end`: bytes that are not a message throw, they are never
- * read past.
- */
-class WireReader {
-  buf: Buffer = EMPTY_BYTES;
-  pos = 0;
-  end = 0;
-
-  /** Starts reading `buf` from its first byte. */
-  reset(buf: Buffer): void {
-    this.buf = buf;
-    this.pos = 0;
-    this.end = buf.length;
-  }
-
-  fail(what: string): Error {
-    return new Error(`not a baton.v1.SessionRecord: ${what} at byte ${this.pos}`);
-  }
-
-  /** A varint of at most 32 bits (tags, lengths, uint32 fields). */
-  uint32(): number {
-    const { buf, end } = this;
-    let pos = this.pos;
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= end) throw this.fail('truncated varint');
-      const b = buf[pos++] as number;
-      value |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        this.pos = pos;
-        return value >>> 0;
-      }
-    }
-    // A longer varint is a 64-bit value; only its low 32 bits count.
-    for (let i = 0; i < 5; i++) {
-      if (pos >= end) throw this.fail('truncated varint');
-      if ((buf[pos++] as number) < 0x80) {
-        this.pos = pos;
-        return value >>> 0;
-      }
-    }
-    throw this.fail('varint longer than 10 bytes');
-  }
-
-  /**
-   * A 64-bit varint as a number, as protobufjs converts it (exact up to
-   * 2^53). `signed`: int64, whose negative values are ten bytes long.
-   */
-  int64(signed: boolean): number {
-    const { buf, end } = this;
-    let pos = this.pos;
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= end) throw this.fail('truncated varint');
-      const b = buf[pos++] as number;
-      if (i < 4) lo |= (b & 0x7f) << (7 * i);
-      else if (i === 4) {
-        lo |= (b & 0x7f) << 28;
-        hi = (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * i - 32);
-      if (b < 0x80) {
-        this.pos = pos;
-        if (signed && hi < 0) {
-          // Two's complement: -(~value + 1).
-          const negLo = (~lo + 1) >>> 0;
-          let negHi = ~hi >>> 0;
-          if (negLo === 0) negHi = (negHi + 1) >>> 0;
-          return -(negLo + negHi * TWO_POW_32);
-        }
-        return (lo >>> 0) + (hi >>> 0) * TWO_POW_32;
-      }
-    }
-    throw this.fail('varint longer than 10 bytes');
-  }
-
-  /** Reads a length prefix; returns where the length-delimited value ends. */
-  delimitedEnd(): number {
-    const length = this.uint32();
-    const end = this.pos + length;
-    if (end > this.end) throw this.fail(`length ${length} runs past the end`);
-    return end;
-  }
-
-  /** Skips a length-delimited value; returns where it starts (it ends at `pos`). */
-  skipDelimited(): number {
-    const end = this.delimitedEnd();
-    const start = this.pos;
-    this.pos = end;
-    return start;
-  }
-
-  /** Enters an embedded message: reads stop at its end until `leave(outer)`; returns the outer end. */
-  enter(): number {
-    const outer = this.end;
-    this.end = this.delimitedEnd();
-    return outer;
-  }
-
-  leave(outer: number): void {
-    this.end = outer;
-  }
-
-  string(): string {
-    const end = this.delimitedEnd();
-    const text = end === this.pos ? '' : this.buf.toString('utf8', this.pos, end);
-    this.pos = end;
-    return text;
-  }
-
-  /** Skips a field this decoder does not keep. */
-  skip(wireType: number): void {
-    if (wireType === VARINT) this.int64(false);
-    else if (wireType === LENGTH_DELIMITED) this.skipDelimited();
-    else if (wireType === FIXED64 || wireType === FIXED32) {
-      const end = this.pos + (wireType === FIXED64 ? 8 : 4);
-      if (end > this.end) throw this.fail('truncated fixed-width field');
-      this.pos = end;
-    } else throw this.fail(`wire type ${wireType}`);
-  }
-
-  /** Wire type of the field whose tag field() read last. */
-  wireType = 0;
-
-  /**
-   * Reads a field's tag and checks its wire type against `fields` (fields
-   * not listed are not checked, and are skipped by the caller); returns the
-   * field number.
-   */
-  field(fields: FieldTable): number {
-    const tag = this.uint32();
-    const number = tag >>> 3;
-    this.wireType = tag & 7;
-    const spec = fields[number];
-    if (spec !== undefined && spec[1] !== this.wireType) throw this.fail(`wire type ${this.wireType} for ${spec[0]}`);
-    return number;
-  }
-}
-
-/** The fields a decoder reads, by field number: name and wire type. */
-type FieldTable = readonly (readonly [name: string, wireType: number] | undefined)[];
-
 const RECORD_FIELDS: FieldTable = [
   undefined,
   ['session_id', LENGTH_DELIMITED],
@@ -407,10 +177,10 @@ const RECORD_FIELDS: FieldTable = [
   ['state', LENGTH_DELIMITED],
   ['timers', LENGTH_DELIMITED],
   ['dedupe', LENGTH_DELIMITED],
-  // dedupe_complete, deleted and offset are replication-only: skipped unchecked.
-  undefined,
-  undefined,
-  undefined,
+  // Replication only: a snapshot's record has none of them, a change's may.
+  ['dedupe_complete', VARINT],
+  ['deleted', VARINT],
+  ['offset', VARINT],
   ['created_at_ms', VARINT],
   ['updated_at_ms', VARINT],
 ];
@@ -452,13 +222,16 @@ class RepeatedStrings {
 const sessionTypes = new RepeatedStrings(64);
 const owners = new RepeatedStrings(8);
 /** decodeRecord's reader: decoding is synchronous, one record at a time. */
-const reader = new WireReader();
+const reader = new WireReader('baton.v1.SessionRecord');
 
 /**
  * The timers and dedupe entries of the record being decoded, copied at their
  * exact length once all are read.
  */
 const scratch = { dedupe: [] as DedupeEntry[], timers: [] as TimerEntry[] };
+
+/** The replication-only fields of the record readRecord read last. */
+const replicated = { dedupeComplete: false, deleted: false, offset: 0 };
 
 /** The last nested message readNested() read: its id, its number, where its bytes are. */
 const nested = { id: '', number: 0, start: 0, end: 0 };
@@ -560,11 +333,42 @@ export function decodeRecord(bytes: Uint8Array): SessionRecord {
   try {
     return readRecord(buf);
   } finally {
-    // Hold nothing of this record between calls.
-    reader.reset(EMPTY_BYTES);
-    scratch.dedupe.length = 0;
-    scratch.timers.length = 0;
+    forgetRecord();
   }
+}
+
+/** A record as the replication stream carries it: the record and the fields only replication sets. */
+export interface ReceivedRecord {
+  readonly record: SessionRecord;
+  /** False: `record.dedupe` holds only the change's new entries, to merge into the window held. */
+  readonly dedupeComplete: boolean;
+  /** The session was closed; `record` is its last version, without state. */
+  readonly deleted: boolean;
+  /** Its replication offset (0 in a handback). */
+  readonly offset: number;
+}
+
+/**
+ * Decodes a record as Replicate and Handback carry it (encodeRecord's bytes
+ * with or without `how`), as decodeRecord does, with its replication fields.
+ * The replica runs this for every change it receives: protobufjs's decode
+ * made a Long per 64-bit field and an object tree that toObject then copied
+ * (about 5 KB allocated per change).
+ */
+export function decodeReceived(bytes: Buffer): ReceivedRecord {
+  try {
+    const record = readRecord(bytes);
+    return { record, dedupeComplete: replicated.dedupeComplete, deleted: replicated.deleted, offset: replicated.offset };
+  } finally {
+    forgetRecord();
+  }
+}
+
+/** Holds nothing of the last record between calls. */
+function forgetRecord(): void {
+  reader.reset(EMPTY_BYTES);
+  scratch.dedupe.length = 0;
+  scratch.timers.length = 0;
 }
 
 function readRecord(buf: Buffer): SessionRecord {
@@ -580,6 +384,8 @@ function readRecord(buf: Buffer): SessionRecord {
   let createdAtMs = 0;
   let updatedAtMs = 0;
   const { dedupe, timers } = scratch;
+  replicated.dedupeComplete = replicated.deleted = false;
+  replicated.offset = 0;
   while (reader.pos < reader.end) {
     switch (reader.field(RECORD_FIELDS)) {
       case 0:
@@ -612,6 +418,15 @@ function readRecord(buf: Buffer): SessionRecord {
       case 9:
         dedupe.push(readDedupe(reader));
         break;
+      case 10:
+        replicated.dedupeComplete = reader.int64(false) !== 0;
+        break;
+      case 11:
+        replicated.deleted = reader.int64(false) !== 0;
+        break;
+      case 12:
+        replicated.offset = reader.int64(false);
+        break;
       case 13:
         createdAtMs = reader.int64(true);
         break;
@@ -619,8 +434,7 @@ function readRecord(buf: Buffer): SessionRecord {
         updatedAtMs = reader.int64(true);
         break;
       default:
-        // dedupe_complete, deleted and offset (replication only), and
-        // fields a later release added: skipped, as protobuf decoders do.
+        // Fields a later release added: skipped, as protobuf decoders do.
         reader.skip(reader.wireType);
     }
   }

@@ -13,7 +13,7 @@ import { BatchWriter } from '../rpc/batch-writer.js';
 import type { LoadedRecord } from '../snapshots/snapshot-store.js';
 import { checkPeer } from './peer-identity.js';
 import type { PeerIdentity } from './peer-identity.js';
-import { fromWire } from './record-codec.js';
+import { receivedBatch } from './encoded-batch.js';
 
 export type UpstreamState = 'none' | 'connecting' | 'loading' | 'streaming' | 'refused';
 export type ResyncPath = '' | 'partial' | 'full-redis' | 'full-stream';
@@ -272,13 +272,15 @@ export class ReplicaLink {
 
   private onBatch(call: ClientDuplexStream<ReplicaMessage, SourceMessage__Output>, batch: RecordBatch__Output): void {
     let offset = this.info.offset;
-    for (const wire of batch.records) {
-      if (wire.deleted) this.engine.remove(wire.sessionId);
-      else this.engine.install(fromWire(wire), wire.dedupeComplete);
-      this.fullCopySeen?.add(wire.sessionId);
-      if (wire.offset > offset) offset = wire.offset;
+    const { records, fullSyncDone } = receivedBatch(batch);
+    for (const received of records) {
+      const { sessionId } = received.record;
+      if (received.deleted) this.engine.remove(sessionId);
+      else this.engine.install(received.record, received.dedupeComplete);
+      this.fullCopySeen?.add(sessionId);
+      if (received.offset > offset) offset = received.offset;
     }
-    if (batch.fullSyncDone && this.fullCopySeen !== undefined && this.info.peer !== undefined) {
+    if (fullSyncDone && this.fullCopySeen !== undefined && this.info.peer !== undefined) {
       // Sessions of the peer that were not in the full copy are gone there.
       for (const id of this.engine.idsOwnedBy(this.info.peer.nodeId)) {
         if (!this.fullCopySeen.has(id)) this.engine.remove(id);

@@ -5,7 +5,7 @@ import { loadSync } from '@grpc/proto-loader';
 import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useDirectEncoding } from './direct-encoding.js';
-import { SOURCE_BATCH_KEY, spliceEncoded } from '../replication/encoded-batch.js';
+import { receiveDecoded, SOURCE_BATCH_KEY, spliceEncoded } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -49,17 +49,22 @@ let cached: BatonProto | undefined;
 
 /**
  * Loads every Baton service once per process, with direct encoding
- * (direct-encoding.ts), and batches of records already encoded (the
- * log's changes, packed sessions) written around their bytes
- * (encoded-batch.ts).
+ * (direct-encoding.ts), batches of records already encoded (the log's
+ * changes, packed sessions) written around their bytes, and received
+ * batches decoded straight into records (encoded-batch.ts).
  */
 export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
   const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
-  const peer = definition['baton.v1.PeerService'] as unknown as Record<'Replicate' | 'Handback', { responseSerialize: (value: unknown) => Buffer }>;
+  const peer = definition['baton.v1.PeerService'] as unknown as Record<
+    'Replicate' | 'Handback',
+    { responseSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => unknown }
+  >;
   peer.Replicate.responseSerialize = spliceEncoded(peer.Replicate.responseSerialize, SOURCE_BATCH_KEY);
   peer.Handback.responseSerialize = spliceEncoded(peer.Handback.responseSerialize);
+  peer.Replicate.responseDeserialize = receiveDecoded(peer.Replicate.responseDeserialize, SOURCE_BATCH_KEY);
+  peer.Handback.responseDeserialize = receiveDecoded(peer.Handback.responseDeserialize);
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;
 }

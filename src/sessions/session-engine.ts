@@ -18,7 +18,7 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { dedupeEntry, findDedupe, fromByteString, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation, toByteString } from './session-record.js';
+import { dedupeEntry, findDedupe, fromByteString, mergeDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation, toByteString } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
 import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
 import { encodeRecord, scanRecord } from '../replication/record-codec.js';
@@ -292,8 +292,7 @@ export class SessionEngine {
       return false;
     }
     if (!dedupeComplete && existing !== undefined) {
-      const merged = existing.dedupe.concat(record.dedupe.filter((d) => d.version > existing.version));
-      record.dedupe = merged.slice(Math.max(0, merged.length - this.options.dedupeWindow));
+      record.dedupe = mergeDedupe(existing.dedupe, record.dedupe, existing.version, this.options.dedupeWindow);
     }
     if (existing !== undefined) this.forget(existing);
     this.sessions.set(record.sessionId, record);

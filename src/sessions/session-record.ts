@@ -117,6 +117,31 @@ export const NO_OPERATIONS: readonly DedupeEntry[] = Object.freeze([]);
  * room for 17 entries on the first push (V8's growth step), about 140 bytes
  * a session for a window that mostly holds one or two.
  */
+/**
+ * The dedupe window after a replicated change: `held`'s entries, then
+ * those of `delta` (a change's new entries) newer than `heldVersion`, at
+ * most `window` of them, the newest kept. One array, sized once: the
+ * replica runs this for every change it receives.
+ */
+export function mergeDedupe(held: readonly DedupeEntry[], delta: readonly DedupeEntry[], heldVersion: number, window: number): DedupeEntry[] {
+  let newer = 0;
+  for (const d of delta) if (d.version > heldVersion) newer += 1;
+  const length = Math.min(held.length + newer, window);
+  const out = new Array<DedupeEntry>(length);
+  let skip = held.length + newer - length;
+  let at = 0;
+  for (const d of held) {
+    if (skip > 0) skip -= 1;
+    else out[at++] = d;
+  }
+  for (const d of delta) {
+    if (d.version <= heldVersion) continue;
+    if (skip > 0) skip -= 1;
+    else out[at++] = d;
+  }
+  return out;
+}
+
 export function rememberOperation(record: SessionRecord, entry: DedupeEntry, window: number): void {
   const old = record.dedupe;
   const keep = Math.min(old.length, window - 1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, fromWire, toWire } from '../../src/replication/record-codec.js';
-import { dedupeEntry, findDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation } from '../../src/sessions/session-record.js';
+import { decodeReceived, decodeRecord, encodeRecord } from '../../src/replication/record-codec.js';
+import { dedupeEntry, findDedupe, mergeDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation } from '../../src/sessions/session-record.js';
+import type { DedupeEntry } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
 
 function record(): SessionRecord {
@@ -63,7 +64,7 @@ describe('the dedupe window', () => {
     const r = record();
     const ids = Array.from({ length: 32 }, (_, i) => `3f6d2c1e-8a4b-4c2d-9e7f-0a1b2c3d4e5f:${1000 * i + 7}`);
     for (const [i, opId] of ids.entries()) rememberOperation(r, dedupeEntry(opId, i + 1, `reply-${i}`), 32);
-    for (const copy of [decodeRecord(encodeRecord(r)), fromWire(toWire(r) as never)]) {
+    for (const copy of [decodeRecord(encodeRecord(r)), decodeReceived(encodeRecord(r, { offset: 9 })).record]) {
       for (const [i, opId] of ids.entries()) expect(findDedupe(copy, opId)?.reply).toBe(`reply-${i}`);
       expect(findDedupe(copy, `${ids[0]}0`)).toBeUndefined();
     }
@@ -74,5 +75,33 @@ describe('the dedupe window', () => {
     rememberOperation(r, entry(1), 1);
     rememberOperation(r, entry(2), 1);
     expect(r.dedupe.map((d) => d.opId)).toEqual(['op-2']);
+  });
+});
+
+describe('mergeDedupe', () => {
+  const window = (from: number, to: number): DedupeEntry[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => dedupeEntry(`op-${from + i}`, from + i, ''));
+  /** The merge written plainly: append the newer entries, keep the last `size`. */
+  const reference = (held: DedupeEntry[], delta: DedupeEntry[], heldVersion: number, size: number): DedupeEntry[] => {
+    const merged = held.concat(delta.filter((d) => d.version > heldVersion));
+    return merged.slice(Math.max(0, merged.length - size));
+  };
+
+  it('appends the entries newer than the version held and keeps the newest of the window', () => {
+    for (const size of [1, 2, 4, 32]) {
+      for (let heldTo = 0; heldTo <= 6; heldTo++) {
+        const held = window(Math.max(1, heldTo - size + 1), heldTo);
+        for (const delta of [[], window(heldTo + 1, heldTo + 1), window(heldTo - 1, heldTo + 3), window(1, heldTo)]) {
+          expect(mergeDedupe(held, delta, heldTo, size).map((d) => d.opId)).toEqual(reference(held, delta, heldTo, size).map((d) => d.opId));
+        }
+      }
+    }
+  });
+
+  it('changes neither input', () => {
+    const held = window(1, 3);
+    const delta = window(4, 5);
+    mergeDedupe(held, delta, 3, 4);
+    expect(held.map((d) => d.version)).toEqual([1, 2, 3]);
+    expect(delta.map((d) => d.version)).toEqual([4, 5]);
   });
 });

@@ -1,0 +1,45 @@
+// Reading the messages a node and its clients receive most, as grpc-js does
+// on every message: a SourceMessage of 16 changes (a replication batch, on
+// the replica), with the deserializer Baton installs (records decoded
+// straight from the bytes) beside a baseline measured in the same run:
+// @grpc/proto-loader's own (decode, then toObject), which is less than the
+// replica used to pay (it then converted each wire record into a stored
+// one). Run after `npm run build`:
+//   node bench/micro/deserialize.mjs [messages=100000]
+import { randomClientId } from '../../dist/client/client-options.js';
+import { encodedBatch } from '../../dist/replication/encoded-batch.js';
+import { encodeRecord } from '../../dist/replication/record-codec.js';
+import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
+import { changeOf } from './sample-messages.mjs';
+
+const messages = Number(process.argv[2] ?? 100_000);
+const raw = loadDefinition();
+const proto = loadBatonProto();
+const client = randomClientId();
+
+const change = (i) => encodeRecord(...changeOf(i, client));
+const replicate = proto.baton.v1.PeerService.service.Replicate;
+const batchBytes = replicate.responseSerialize(encodedBatch(Array.from({ length: 16 }, (_, i) => change(i)), 1_763_770_001_000));
+
+const CASES = [['SourceMessage, 16 changes', raw['baton.v1.PeerService'].Replicate.responseDeserialize, replicate.responseDeserialize, batchBytes]];
+
+function usPerMessage(deserialize, bytes) {
+  let read = 0;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < messages; i++) if (deserialize(bytes) !== undefined) read++;
+  if (read !== messages) throw new Error('nothing read');
+  return Number(process.hrtime.bigint() - started) / messages / 1000;
+}
+
+for (const [, original, direct, bytes] of CASES) {
+  usPerMessage(original, bytes);
+  usPerMessage(direct, bytes);
+}
+for (let round = 1; round <= 3; round++) {
+  const parts = CASES.map(([name, original, direct, bytes]) => {
+    const baseline = usPerMessage(original, bytes);
+    const baton = usPerMessage(direct, bytes);
+    return `${name}: direct ${baton.toFixed(1)} us, decode + toObject ${baseline.toFixed(1)} us, ${(baseline / baton).toFixed(2)}x faster`;
+  });
+  console.log(`round ${round}: ${parts.join('; ')}`);
+}
