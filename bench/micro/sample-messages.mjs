@@ -23,3 +23,23 @@ export const changeOf = (i, client) => [
   },
   { offset: 5_000 + i, dedupeDelta: [{ opId: `${client}:${5_000 + i}`, version: 40, reply: Buffer.from('{"value":40}') }] },
 ];
+
+/** An ApplyBatch of 16 counter operations, as a client with id `client` sends them. */
+export const operationsOf = (client) => ({
+  requests: Array.from({ length: 16 }, (_, i) => ({
+    sessionId: `session-${i}`,
+    opId: `${client}:${5_000 + i}`,
+    op: { data: Buffer.from('{"type":"add"}'), contentType: 'application/json' },
+    correlationId: 1_000 + i,
+  })),
+});
+
+/** An ApplyResults of 16 answers to counter operations. */
+export const answers = {
+  responses: Array.from({ length: 16 }, (_, i) => ({
+    correlationId: 1_000 + i,
+    version: 40 + i,
+    reply: { data: Buffer.from(`{"value":${40 + i}}`), contentType: 'application/json' },
+    deduplicated: false,
+  })),
+};

@@ -1,9 +1,11 @@
-// Serializing the two messages a node writes most, as grpc-js does before
-// every write: an ApplyResults of 16 answers (an apply stream's slice) and a
-// SourceMessage of 16 records (a replication batch), with the serializers
-// Baton installs (encode the plain object as it is) beside a baseline
-// measured in the same run: @grpc/proto-loader's own (fromObject, then
-// encode). A third row times what the owner now does per replication batch:
+// Serializing the messages written most, as grpc-js does before every
+// write: an ApplyBatch of 16 operations (a client's), an ApplyResults of 16
+// answers (an apply stream's slice) and a SourceMessage of 16 records (a
+// replication batch), with the serializers Baton installs (the apply
+// stream's written directly, see src/rpc/apply-codec.ts; others encode the
+// plain object as it is) beside a baseline measured in the same run:
+// @grpc/proto-loader's own (fromObject, then encode). Each pair is checked
+// to read back the same. A last row times what the owner does per replication batch:
 // encode each change as the log does when it is logged, then write the
 // batch around those bytes. Run after `npm run build`:
 //   node bench/micro/serialize.mjs [messages=100000]
@@ -12,21 +14,14 @@ import { randomClientId } from '../../dist/client/client-options.js';
 import { encodedBatch } from '../../dist/replication/encoded-batch.js';
 import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
-import { changeOf } from './sample-messages.mjs';
+import { answers, changeOf, operationsOf } from './sample-messages.mjs';
 
 const messages = Number(process.argv[2] ?? 100_000);
 const raw = loadDefinition();
 const proto = loadBatonProto();
 
 const client = randomClientId();
-const answers = {
-  responses: Array.from({ length: 16 }, (_, i) => ({
-    correlationId: 1_000 + i,
-    version: 40 + i,
-    reply: { data: Buffer.from(`{"value":${40 + i}}`), contentType: 'application/json' },
-    deduplicated: false,
-  })),
-};
+const operations = operationsOf(client);
 const change = (i) => toWire(...changeOf(i, client));
 const batch = { batch: { records: Array.from({ length: 16 }, (_, i) => change(i)), sentAtMs: 1_763_770_001_000 } };
 
@@ -39,9 +34,13 @@ if (!isDeepStrictEqual(originalReplicate.responseDeserialize(encodeLogged()), or
   throw new Error('the encoded batch does not read as the batch of objects');
 }
 
+const rawApply = raw['baton.v1.SessionService'].ApplyStream;
+const apply = proto.baton.v1.SessionService.service.ApplyStream;
+// Name, proto-loader's serializer, the installed one, the message, and proto-loader's reader of it.
 const CASES = [
-  ['ApplyResults, 16 answers', raw['baton.v1.SessionService'].ApplyStream.responseSerialize, proto.baton.v1.SessionService.service.ApplyStream.responseSerialize, answers],
-  ['SourceMessage, 16 records', raw['baton.v1.PeerService'].Replicate.responseSerialize, proto.baton.v1.PeerService.service.Replicate.responseSerialize, batch],
+  ['ApplyBatch, 16 operations', rawApply.requestSerialize, apply.requestSerialize, operations, rawApply.requestDeserialize],
+  ['ApplyResults, 16 answers', rawApply.responseSerialize, apply.responseSerialize, answers, rawApply.responseDeserialize],
+  ['SourceMessage, 16 records', originalReplicate.responseSerialize, replicate.responseSerialize, batch, originalReplicate.responseDeserialize],
 ];
 
 function usPerMessage(serialize, message) {
@@ -52,8 +51,8 @@ function usPerMessage(serialize, message) {
   return Number(process.hrtime.bigint() - started) / messages / 1000;
 }
 
-for (const [, original, direct, message] of CASES) {
-  if (!Buffer.from(original(message)).equals(Buffer.from(direct(message)))) throw new Error('the two serializers disagree');
+for (const [name, original, direct, message, read] of CASES) {
+  if (!isDeepStrictEqual(read(original(message)), read(direct(message)))) throw new Error(`${name}: the two serializers disagree`);
   usPerMessage(original, message);
   usPerMessage(direct, message);
 }

@@ -49,10 +49,11 @@ function directSerializer(type: protobuf.Type, original: Serialize): Serialize {
  * fromObject copies the whole message first, and makes a Long object of
  * every 64-bit field, though the objects this project writes already hold
  * numbers, Buffers and nested plain objects of the right shape, which
- * encode takes as they are. Without the copy an apply stream's answers
- * serialize about 1.3x and a replication batch about 1.2x faster
- * (`node bench/micro/serialize.mjs`). The bytes are the same either way
- * (test/unit/direct-encoding.test.ts).
+ * encode takes as they are. Without the copy a replication batch of record
+ * objects serializes about 1.2x faster (`node bench/micro/serialize.mjs`).
+ * The bytes are the same either way (test/unit/direct-encoding.test.ts).
+ * The apply stream's messages go further (apply-codec.ts, installed over
+ * these).
  */
 export function useDirectEncoding(definition: PackageDefinition, root: protobuf.Root): void {
   for (const [name, entry] of Object.entries(definition)) {

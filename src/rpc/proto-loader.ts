@@ -4,6 +4,7 @@ import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { useApplyCodec } from './apply-codec.js';
 import { useDirectEncoding } from './direct-encoding.js';
 import { receiveDecoded, SOURCE_BATCH_KEY, spliceEncoded } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
@@ -49,7 +50,8 @@ let cached: BatonProto | undefined;
 
 /**
  * Loads every Baton service once per process, with direct encoding
- * (direct-encoding.ts), batches of records already encoded (the log's
+ * (direct-encoding.ts), the apply stream's messages written and read
+ * directly (apply-codec.ts), batches of records already encoded (the log's
  * changes, packed sessions) written around their bytes, and received
  * batches decoded straight into records (encoded-batch.ts).
  */
@@ -57,6 +59,7 @@ export function loadBatonProto(): BatonProto {
   if (cached !== undefined) return cached;
   const definition = loadDefinition();
   useDirectEncoding(definition, loadProtobufRoot());
+  useApplyCodec((definition['baton.v1.SessionService'] as unknown as Record<'ApplyStream', Parameters<typeof useApplyCodec>[0]>).ApplyStream);
   const peer = definition['baton.v1.PeerService'] as unknown as Record<
     'Replicate' | 'Handback',
     { responseSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => unknown }

@@ -65,10 +65,20 @@ describe('direct encoding', () => {
 
   it('is what the node and the SDK serialize with', () => {
     const proto = loadBatonProto();
-    expect((proto.baton.v1.SessionService.service.ApplyStream.responseSerialize as Serialize).name).toBe('directSerialize');
+    expect((proto.baton.v1.SessionService.service.Open.responseSerialize as Serialize).name).toBe('directSerialize');
     expect((proto.baton.v1.PeerService.service.Replicate.requestSerialize as Serialize).name).toBe('directSerialize');
     // Replication batches go through encoded-batch.ts first, which hands other messages on to the direct one.
     expect((proto.baton.v1.PeerService.service.Replicate.responseSerialize as Serialize).name).toBe('serializeEncoded');
+    expect(proto.baton.v1.PeerService.service.Replicate.responseDeserialize.name).toBe('deserializeDecoded');
+    expect(proto.baton.v1.PeerService.service.Handback.responseDeserialize.name).toBe('deserializeDecoded');
+    // The apply stream's messages are apply-codec.ts's, both ways, at both ends.
+    const apply = proto.baton.v1.SessionService.service.ApplyStream;
+    expect([apply.requestSerialize, apply.requestDeserialize, apply.responseSerialize, apply.responseDeserialize].map((f) => f.name)).toEqual([
+      'serializeApplyBatch',
+      'deserializeApplyBatch',
+      'serializeApplyResults',
+      'deserializeApplyResults',
+    ]);
   });
 
   it('encodes enums given by name', () => {
