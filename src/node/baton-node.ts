@@ -137,7 +137,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
       registry,
       options.nodeId,
       logger.child({ component: 'sessions' }),
-      { checkWritable: () => this.gate.checkWritable(), confirm: () => this.gate.confirm(this.log.offset) },
+      { checkWritable: () => this.gate.checkWritable(), confirm: (done) => this.gate.confirm(this.log.offset, done) },
     );
   }
 

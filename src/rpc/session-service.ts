@@ -63,15 +63,16 @@ function payload(p: Payload__Output | null): Payload {
 
 /**
  * When a committed change may be answered: `checkWritable` runs before
- * anything is applied (it may refuse), `confirm` after the commit (undefined:
- * answer now; a promise: answer when it settles).
+ * anything is applied (it may refuse), `confirm` after the commit: it calls
+ * `done` when the answer may go (null), at once or later, or with the error
+ * to answer instead.
  */
 export interface CommitPolicy {
   checkWritable(): void;
-  confirm(): Promise<void> | undefined;
+  confirm(done: (err: Error | null) => void): void;
 }
 
-const IMMEDIATE: CommitPolicy = { checkWritable: () => {}, confirm: () => undefined };
+const IMMEDIATE: CommitPolicy = { checkWritable: () => {}, confirm: (done) => done(null) };
 
 /**
  * SessionService over a SessionEngine. The engine applies synchronously; the
@@ -92,9 +93,7 @@ export class SessionServiceImpl {
 
   /** Answers after the commit policy confirms (or refuses) the change. */
   private answer<T>(value: T, send: (err: unknown, value?: T) => void): void {
-    const pending = this.commit.confirm();
-    if (pending === undefined) send(null, value);
-    else pending.then(() => send(null, value), (err: unknown) => send(err));
+    this.commit.confirm((err) => (err === null ? send(null, value) : send(err)));
   }
 
   /** A unary call's answer once the change is confirmed, or its error as a gRPC status. */
@@ -211,23 +210,26 @@ export class SessionServiceImpl {
       queue.clear();
       answers.discard();
     };
+    const refuse = (req: ApplyRequest__Output, err: unknown): void => {
+      const error = toErrorDetail(err);
+      answers.add({ correlationId: req.correlationId, error }, ITEM_OVERHEAD_BYTES + (error.message?.length ?? 0));
+    };
+    // One closure per operation, the one that answers it once confirmed.
     const applyStreamed = (req: ApplyRequest__Output): void => {
-      const refuse = (err: unknown): void => {
-        const error = toErrorDetail(err);
-        answers.add({ correlationId: req.correlationId, error }, ITEM_OVERHEAD_BYTES + (error.message?.length ?? 0));
-      };
+      let response: ApplyResponse;
       try {
-        const response = this.applyOne(req);
-        awaiting += 1;
-        this.answer(response, (err) => {
-          awaiting -= 1;
-          if (err) refuse(err);
-          else answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
-          if (ending) state.finish();
-        });
+        response = this.applyOne(req);
       } catch (err) {
-        refuse(err);
+        refuse(req, err);
+        return;
       }
+      awaiting += 1;
+      this.commit.confirm((err) => {
+        awaiting -= 1;
+        if (err !== null) refuse(req, err);
+        else answers.add(response, ITEM_OVERHEAD_BYTES + (response.reply?.data?.length ?? 0));
+        if (ending) state.finish();
+      });
     };
     call.on('data', (batch: ApplyBatch__Output) => {
       // Read after the node ended the stream: the client retries it elsewhere.
