@@ -2,6 +2,8 @@
 export const APPLY_SLICE = 16;
 /** Each turn runs at least this share of what is queued. */
 const SHARE_PER_TURN = 4;
+/** What a run batch's place in the queue holds until the queue is compacted. */
+const SPENT: never[] = [];
 
 /**
  * A FIFO that runs its items a slice per turn of the event loop: the first
@@ -21,8 +23,11 @@ const SHARE_PER_TURN = 4;
  * See docs/design-notes.md ("Apply streams run in slices").
  */
 export class SliceQueue<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
+  /** The arrays pushed, in order, from `first` on; the first is run from `at`. */
+  private batches: (T | undefined)[][] = [];
+  private first = 0;
+  private at = 0;
+  private queued = 0;
   private scheduled = false;
   private cleared = false;
 
@@ -35,42 +40,57 @@ export class SliceQueue<T> {
 
   /** Items not yet run. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.queued;
   }
 
-  push(items: readonly T[]): void {
-    if (this.cleared) return;
-    for (const item of items) this.items.push(item);
+  /**
+   * Queues `items` as they are, without copying them: the queue takes the
+   * array over, and empties its slots as it runs them.
+   */
+  push(items: T[]): void {
+    if (this.cleared || items.length === 0) return;
+    this.batches.push(items);
+    this.queued += items.length;
     if (!this.scheduled) this.drain();
   }
 
   /** Forgets every item not yet run, for good (the stream is gone). */
   clear(): void {
     this.cleared = true;
-    this.items = [];
-    this.head = 0;
+    this.batches = [];
+    this.first = this.at = this.queued = 0;
   }
 
   private readonly drain = (): void => {
     this.scheduled = false;
     if (this.cleared) return;
-    const queued = this.items.length - this.head;
-    const end = this.head + Math.min(queued, Math.max(this.slice, Math.ceil(queued / SHARE_PER_TURN)));
-    while (this.head < end) {
-      const item = this.items[this.head] as T;
+    let left = Math.min(this.queued, Math.max(this.slice, Math.ceil(this.queued / SHARE_PER_TURN)));
+    while (left > 0) {
+      const batch = this.batches[this.first] as (T | undefined)[];
+      const item = batch[this.at] as T;
       // Released at once: a long queue does not pin what it has run.
-      this.items[this.head] = undefined;
-      this.head += 1;
+      batch[this.at] = undefined;
+      this.queued -= 1;
+      left -= 1;
+      if (++this.at === batch.length) {
+        this.batches[this.first++] = SPENT;
+        this.at = 0;
+      }
       this.run(item);
       if (this.cleared) return;
     }
-    if (this.head < this.items.length) {
+    if (this.queued > 0) {
+      // A queue that never empties under steady load drops its spent places now and then.
+      if (this.first > 64 && this.first * 2 > this.batches.length) {
+        this.batches.splice(0, this.first);
+        this.first = 0;
+      }
       this.scheduled = true;
       setImmediate(this.drain);
       return;
     }
-    this.items = [];
-    this.head = 0;
+    this.batches = [];
+    this.first = this.at = 0;
     this.onDrained();
   };
 }

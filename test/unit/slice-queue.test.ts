@@ -82,4 +82,29 @@ describe('SliceQueue', () => {
     q.push([1, 2, 3]);
     expect(ran).toEqual([1, 2]);
   });
+
+  it('keeps the order across many arrays pushed while it never empties', async () => {
+    const { q, ran, drainedCount } = queue(2);
+    let next = 0;
+    const batch = (): number[] => [next++, next++, next++];
+    q.push(batch());
+    for (let round = 0; round < 300; round++) {
+      q.push(batch());
+      await turn();
+    }
+    expect(drainedCount()).toBe(0);
+    while (q.size > 0) await turn();
+    expect(ran).toEqual(Array.from({ length: next }, (_, i) => i));
+    expect(drainedCount()).toBe(1);
+  });
+
+  it('takes a pushed array over and empties its slots as it runs them', async () => {
+    const { q } = queue(2);
+    const items = [1, 2, 3, 4, 5];
+    q.push(items);
+    expect(items).toEqual([undefined, undefined, 3, 4, 5]);
+    await turn();
+    await turn();
+    expect(items).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
 });
