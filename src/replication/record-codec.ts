@@ -63,6 +63,31 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
   };
 }
 
+/**
+ * Per timer, then per dedupe entry of the record encodeRecord is writing:
+ * its id's UTF-8 length and its message's size (encoding is synchronous,
+ * one record at a time).
+ */
+const nestedLengths: number[] = [];
+/** Entries of nestedLengths in use: counted, never truncated, so its storage is kept from record to record. */
+let nestedCount = 0;
+
+/** Sizes a TimerRecord or DedupeRecord (an id, a number, bytes) into nestedLengths; returns its bytes as a field. */
+function nestedSize(id: string, number: number, bytes: number): number {
+  const idLength = Buffer.byteLength(id, 'utf8');
+  const inner = delimitedSize(idLength) + varintFieldSize(number) + delimitedSize(bytes);
+  nestedLengths[nestedCount++] = idLength;
+  nestedLengths[nestedCount++] = inner;
+  return 1 + varintSize(inner) + inner;
+}
+
+/** Key and length of a nested message sized at nestedLengths[at], then its id field; returns the position after them. */
+function openNested(buf: Buffer, pos: number, field: number, id: string, at: number): number {
+  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+  pos = writeVarint(buf, pos, nestedLengths[at + 1] as number);
+  return writeStringField(buf, pos, 1, id, nestedLengths[at] as number, 'utf8');
+}
+
 /** How encodeRecord writes a record for replication instead of a snapshot. */
 export interface RecordEncoding {
   /** The state's bytes when the caller has them; otherwise the record's own. */
@@ -93,8 +118,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   const state: string | Uint8Array = how.stateBytes ?? record.state;
   const dedupe: readonly { readonly opId: string; readonly version: number; readonly reply: string | Uint8Array }[] = how.dedupeDelta ?? record.dedupe;
   const complete = how.dedupeDelta === undefined;
-  // Per timer, then per dedupe entry: its id's UTF-8 length and its message's size.
-  const lengths: number[] = [];
+  nestedCount = 0;
   let size =
     delimitedSize(idLength) +
     delimitedSize(typeLength) +
@@ -108,14 +132,8 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
     varintFieldSize(how.offset ?? 0) +
     varintFieldSize(record.createdAtMs) +
     varintFieldSize(record.updatedAtMs);
-  const nested = (id: string, number: number, bytes: number): void => {
-    const idLength = Buffer.byteLength(id, 'utf8');
-    const inner = delimitedSize(idLength) + varintFieldSize(number) + delimitedSize(bytes);
-    lengths.push(idLength, inner);
-    size += 1 + varintSize(inner) + inner;
-  };
-  for (const t of record.timers) nested(t.timerId, t.deadlineMs, t.payload.length);
-  for (const d of dedupe) nested(d.opId, d.version, d.reply.length);
+  for (const t of record.timers) size += nestedSize(t.timerId, t.deadlineMs, t.payload.length);
+  for (const d of dedupe) size += nestedSize(d.opId, d.version, d.reply.length);
   const buf = Buffer.allocUnsafe(size);
   let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
   pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
@@ -125,20 +143,15 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
   pos = writeBytesOrByteString(buf, pos, 7, state);
   let at = 0;
-  /** Key and length of the next nested message, then its id field; returns the position after them. */
-  const openNested = (field: number, id: string): number => {
-    const idLength = lengths[at++] as number;
-    buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-    pos = writeVarint(buf, pos, lengths[at++] as number);
-    return writeStringField(buf, pos, 1, id, idLength, 'utf8');
-  };
   for (const t of record.timers) {
-    pos = openNested(8, t.timerId);
+    pos = openNested(buf, pos, 8, t.timerId, at);
+    at += 2;
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
   for (const d of dedupe) {
-    pos = openNested(9, d.opId);
+    pos = openNested(buf, pos, 9, d.opId, at);
+    at += 2;
     pos = writeVarintField(buf, pos, 2, d.version);
     pos = writeBytesOrByteString(buf, pos, 3, d.reply);
   }
