@@ -140,7 +140,8 @@ export class ApplyStreamMux {
     const handle = this.handle();
     const correlationId = this.nextId++;
     return new Promise<ApplyResponse__Output>((resolve, reject) => {
-      handle.send({ ...request, correlationId }, { resolve, reject, deadlineAtMs: Date.now() + timeoutMs, timeoutMs });
+      const { sessionId, opId, op } = request;
+      handle.send({ sessionId, opId, op, correlationId }, { resolve, reject, deadlineAtMs: Date.now() + timeoutMs, timeoutMs });
     });
   }
 

@@ -120,7 +120,7 @@ export class BatonClient {
     const sessionId = options.sessionId ?? randomUUID();
     const opId = options.opId ?? this.nextOpId();
     const params = encodeValue(options.params, options.contentType);
-    return this.withRetry(`open ${sessionType} session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
+    return this.withRetry(() => `open ${sessionType} session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
       new Promise((resolve, reject) => {
         conn.client.Open({ sessionType, sessionId, params, opId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
           err ? reject(err) : resolve(toSnapshot<S>(res?.session ?? null)),
@@ -135,7 +135,7 @@ export class BatonClient {
     const payload = encodeValue(op, options.contentType);
     const request = { sessionId, opId, op: payload };
     let attempts = 0;
-    const response = await this.withRetry(`apply ${opId} to session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
+    const response = await this.withRetry(() => `apply ${opId} to session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
       attempts += 1;
       if (options.transport === 'unary') {
         return new Promise<ApplyResponse__Output>((resolve, reject) => {
@@ -156,7 +156,7 @@ export class BatonClient {
   }
 
   async get<S = unknown>(sessionId: string, options: CallOptions = {}): Promise<SessionSnapshot<S>> {
-    return this.withRetry(`get session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
+    return this.withRetry(() => `get session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
       new Promise((resolve, reject) => {
         conn.client.Get({ sessionId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
           err ? reject(err) : resolve(toSnapshot<S>(res?.session ?? null)),
@@ -170,7 +170,7 @@ export class BatonClient {
     const opId = options.opId ?? this.nextOpId();
     let attempts = 0;
     try {
-      return await this.withRetry(`close session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
+      return await this.withRetry(() => `close session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
         attempts += 1;
         return new Promise((resolve, reject) => {
           conn.client.CloseSession({ sessionId, opId }, { deadline: Date.now() + timeoutMs }, (err, res) =>
@@ -192,7 +192,7 @@ export class BatonClient {
    */
   watch<S = unknown, R = unknown>(sessionId: string, options: CallOptions = {}): SessionWatch<S, R> {
     return new SessionWatch<S, R>(sessionId, (onEvent, onError, onEnd) =>
-      this.withRetry(`watch session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
+      this.withRetry(() => `watch session ${sessionId}`, sessionId, options, (conn, timeoutMs) =>
         new Promise<() => void>((resolve, reject) => {
           const call = conn.client.Watch({ sessionId });
           let started = false;
@@ -273,12 +273,13 @@ export class BatonClient {
   }
 
   private async withRetry<T>(
-    what: string,
+    /** What the call does, for its error messages (built only for them: apply runs per operation). */
+    what: () => string,
     sessionId: string | undefined,
     options: CallOptions,
     attempt: (conn: Connection, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
-    if (this.closed) throw new BatonError('ERR_CANCELLED', `${what}: the client was shut down`);
+    if (this.closed) throw new BatonError('ERR_CANCELLED', `${what()}: the client was shut down`);
     const budget = options.deadlineMs ?? this.options.deadlineMs;
     const deadline = Date.now() + budget;
     let address = this.addressFor(sessionId);
@@ -321,7 +322,7 @@ export class BatonClient {
         const cause = informative ?? last;
         throw new RemoteError(
           cause.code,
-          `${what} did not complete within ${budget} ms (${attempts} attempts); last error: ${cause.message}`,
+          `${what()} did not complete within ${budget} ms (${attempts} attempts); last error: ${cause.message}`,
           cause.grpcCode,
           cause.ownerAddress,
           cause.handlerCode,
