@@ -5,16 +5,13 @@ import { decodeReceived } from './record-codec.js';
 import type { ReceivedRecord } from './record-codec.js';
 import { LENGTH_DELIMITED, VARINT, WireReader } from '../rpc/wire-reader.js';
 import type { FieldTable } from '../rpc/wire-reader.js';
-import { varintSize, writeVarint } from '../rpc/wire-writer.js';
+import { varintFieldSize, varintSize, writeDelimitedHead, writeVarintField } from '../rpc/wire-writer.js';
 
 type Serialize = (value: unknown) => Buffer;
 type Deserialize = (bytes: Buffer) => unknown;
 
-/** Protobuf keys: field number << 3 | wire type. Replicate's SourceMessage carries its RecordBatch in field 2. */
-export const SOURCE_BATCH_KEY = (2 << 3) | 2;
-const BATCH_RECORD_KEY = (1 << 3) | 2;
-const BATCH_FULL_SYNC_DONE_KEY = (2 << 3) | 0;
-const BATCH_SENT_AT_KEY = (3 << 3) | 0;
+/** Replicate's SourceMessage carries its RecordBatch in this field. */
+export const SOURCE_BATCH_FIELD = 2;
 
 /**
  * A SourceMessage carrying a batch of records that are already encoded
@@ -33,42 +30,32 @@ export function encodedRecords(records: readonly Buffer[], sentAtMs: number): Re
 
 /**
  * A RecordBatch whose records are Buffers, written around their bytes,
- * behind `wrapKey` when it is the field of an enclosing message.
+ * as field `wrapField` of an enclosing message when given.
  */
-function writeBatch(batch: { records?: unknown[] | null; fullSyncDone?: boolean | null; sentAtMs?: number | string | null }, wrapKey?: number): Buffer {
+function writeBatch(batch: { records?: unknown[] | null; fullSyncDone?: boolean | null; sentAtMs?: number | string | null }, wrapField?: number): Buffer {
   const encoded = (batch.records ?? []) as Buffer[];
   const sentAtMs = Number(batch.sentAtMs ?? 0);
-  const fullSyncDone = batch.fullSyncDone === true;
-  let inner = (fullSyncDone ? 2 : 0) + (sentAtMs > 0 ? 1 + varintSize(sentAtMs) : 0);
+  const fullSyncDone = batch.fullSyncDone === true ? 1 : 0;
+  let inner = varintFieldSize(fullSyncDone) + varintFieldSize(sentAtMs);
   for (const r of encoded) {
     if (!Buffer.isBuffer(r)) throw new Error('a batch of encoded records holds one that is not encoded');
+    // Every record is written, an empty one too: its presence is the element.
     inner += 1 + varintSize(r.length) + r.length;
   }
-  const out = Buffer.allocUnsafe(wrapKey === undefined ? inner : 1 + varintSize(inner) + inner);
-  let pos = 0;
-  if (wrapKey !== undefined) {
-    out[pos++] = wrapKey;
-    pos = writeVarint(out, pos, inner);
-  }
+  const out = Buffer.allocUnsafe(wrapField === undefined ? inner : 1 + varintSize(inner) + inner);
+  let pos = wrapField === undefined ? 0 : writeDelimitedHead(out, 0, wrapField, inner);
   for (const r of encoded) {
-    out[pos++] = BATCH_RECORD_KEY;
-    pos = writeVarint(out, pos, r.length);
+    pos = writeDelimitedHead(out, pos, 1, r.length);
     pos += r.copy(out, pos);
   }
-  if (fullSyncDone) {
-    out[pos++] = BATCH_FULL_SYNC_DONE_KEY;
-    out[pos++] = 1;
-  }
-  if (sentAtMs > 0) {
-    out[pos++] = BATCH_SENT_AT_KEY;
-    pos = writeVarint(out, pos, sentAtMs);
-  }
+  pos = writeVarintField(out, pos, 2, fullSyncDone);
+  pos = writeVarintField(out, pos, 3, sentAtMs);
   if (pos !== out.length) throw new Error(`a batch of encoded records took ${pos} bytes of ${out.length}`);
   return out;
 }
 
 /**
- * Wraps a serializer of RecordBatches (Handback's), or, given `wrapKey`, of
+ * Wraps a serializer of RecordBatches (Handback's), or, given `wrapField`, of
  * messages holding one in that field (Replicate's SourceMessage): a batch
  * whose records are Buffers (see encodedBatch) is written around their
  * bytes, which are the encoding of each record already, so the owner
@@ -76,12 +63,12 @@ function writeBatch(batch: { records?: unknown[] | null; fullSyncDone?: boolean 
  * and a full copy or a handback sends packed sessions as they are. Any
  * other message goes to `next`.
  */
-export function spliceEncoded(next: Serialize, wrapKey?: number): Serialize {
+export function spliceEncoded(next: Serialize, wrapField?: number): Serialize {
   return function serializeEncoded(value) {
-    const batch = wrapKey === undefined ? (value as RecordBatch) : (value as SourceMessage).batch;
+    const batch = wrapField === undefined ? (value as RecordBatch) : (value as SourceMessage).batch;
     const records = batch?.records as unknown[] | undefined;
     if (batch === undefined || batch === null || records === undefined || records.length === 0 || !Buffer.isBuffer(records[0])) return next(value);
-    return writeBatch(batch as Parameters<typeof writeBatch>[0], wrapKey);
+    return writeBatch(batch as Parameters<typeof writeBatch>[0], wrapField);
   };
 }
 
@@ -108,14 +95,13 @@ export function decodeBatch(bytes: Buffer): ReceivedBatch {
       records.push(decodeReceived(bytes.subarray(start, reader.pos)));
     } else if (field === 2) fullSyncDone = reader.int64(false) !== 0;
     else if (field === 3) sentAtMs = reader.int64(true);
-    else if (field === 0) throw reader.fail('field number 0');
     else reader.skip(reader.wireType);
   }
   return { records, fullSyncDone, sentAtMs };
 }
 
 /**
- * Wraps a deserializer of RecordBatches (Handback's), or, given `wrapKey`,
+ * Wraps a deserializer of RecordBatches (Handback's), or, given `wrapField`,
  * of messages that may hold one in that field (Replicate's SourceMessage):
  * a batch is decoded by decodeBatch, straight into the records the engine
  * installs; a message that is anything but one batch (a welcome, a
@@ -123,7 +109,8 @@ export function decodeBatch(bytes: Buffer): ReceivedBatch {
  * decodes each change once, without protobufjs's Long objects, object tree
  * and toObject copy. Read what it gives with receivedBatch().
  */
-export function receiveDecoded(next: Deserialize, wrapKey?: number): Deserialize {
+export function receiveDecoded(next: Deserialize, wrapField?: number): Deserialize {
+  const wrapKey = wrapField === undefined ? undefined : (wrapField << 3) | LENGTH_DELIMITED;
   return function deserializeDecoded(bytes) {
     if (wrapKey === undefined) return decodeBatch(bytes);
     if (bytes.length === 0 || bytes[0] !== wrapKey) return next(bytes);

@@ -4,7 +4,7 @@ import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS } from '../sessio
 import type { DedupeEntry, SessionRecord, TimerEntry } from '../sessions/session-record.js';
 import { LENGTH_DELIMITED, VARINT, WireReader } from '../rpc/wire-reader.js';
 import type { FieldTable } from '../rpc/wire-reader.js';
-import { delimitedSize, varintFieldSize, varintSize, writeBytesField, writeBytesOrByteString, writeStringField, writeVarint, writeVarintField } from '../rpc/wire-writer.js';
+import { delimitedSize, Measured, varintFieldSize, varintSize, writeBytesField, writeBytesOrByteString, writeDelimitedHead, writeStringField, writeVarintField } from '../rpc/wire-writer.js';
 
 /**
  * Conversions between the in-memory SessionRecord and its wire form
@@ -18,12 +18,14 @@ export interface WireDedupe {
   readonly reply: Buffer;
 }
 
-export interface WireOptions {
-  /** The state's bytes when the caller has them (owned); otherwise made from the record's. */
-  readonly stateBytes?: Buffer;
-  /** Ship only these dedupe entries (a delta) instead of the whole window. */
-  readonly dedupeDelta?: WireDedupe[];
+/** How a record is written for replication instead of a snapshot (toWire, encodeRecord). */
+export interface RecordEncoding {
+  /** The state's bytes when the caller has them; otherwise the record's own. */
+  readonly stateBytes?: Uint8Array;
+  /** Write only these dedupe entries (a delta), with dedupe_complete false. */
+  readonly dedupeDelta?: readonly WireDedupe[];
   readonly deleted?: boolean;
+  /** The replication offset (field 12); a snapshot has none. */
   readonly offset?: number;
 }
 
@@ -38,13 +40,13 @@ function wireWindow(window: readonly DedupeEntry[]): WireDedupe[] {
 }
 
 /**
- * The wire form of a record. Runs for every change of an owned session, so
- * it copies what it must only: timer arrays are replaced, never changed in
- * place, and shared as they are; a change ships its dedupe delta in wire
- * shape already (the caller has the reply's bytes), and only a whole
- * window has its replies turned back into bytes.
+ * The wire form of a record as objects, for messages protobufjs encodes
+ * (ListRecords' answer); replication and snapshots write encodeRecord's
+ * bytes instead. Timer arrays are replaced, never changed in place, so
+ * they are shared as they are; a whole window has its replies turned back
+ * into bytes.
  */
-export function toWire(record: SessionRecord, options: WireOptions = {}): WireRecord {
+export function toWire(record: SessionRecord, how: RecordEncoding = {}): WireRecord {
   return {
     sessionId: record.sessionId,
     sessionType: record.sessionType,
@@ -52,51 +54,31 @@ export function toWire(record: SessionRecord, options: WireOptions = {}): WireRe
     owner: record.owner,
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
-    state: options.stateBytes ?? ownedEncoded(record.state, 'latin1'),
+    state: how.stateBytes ?? ownedEncoded(record.state, 'latin1'),
     timers: record.timers as TimerEntry[],
-    dedupe: options.dedupeDelta ?? wireWindow(record.dedupe),
-    dedupeComplete: options.dedupeDelta === undefined,
-    deleted: options.deleted === true,
-    offset: options.offset ?? 0,
+    dedupe: (how.dedupeDelta as WireDedupe[] | undefined) ?? wireWindow(record.dedupe),
+    dedupeComplete: how.dedupeDelta === undefined,
+    deleted: how.deleted === true,
+    offset: how.offset ?? 0,
     createdAtMs: record.createdAtMs,
     updatedAtMs: record.updatedAtMs,
   };
 }
 
-/**
- * Per timer, then per dedupe entry of the record encodeRecord is writing:
- * its id's UTF-8 length and its message's size (encoding is synchronous,
- * one record at a time).
- */
-const nestedLengths: number[] = [];
-/** Entries of nestedLengths in use: counted, never truncated, so its storage is kept from record to record. */
-let nestedCount = 0;
+/** encodeRecord's measurements: per timer, then per dedupe entry, its message's size and its id's UTF-8 length. */
+const measured = new Measured();
 
-/** Sizes a TimerRecord or DedupeRecord (an id, a number, bytes) into nestedLengths; returns its bytes as a field. */
+/** Measures a TimerRecord or DedupeRecord (an id, a number, bytes); returns its bytes as a field. */
 function nestedSize(id: string, number: number, bytes: number): number {
-  const idLength = Buffer.byteLength(id, 'utf8');
-  const inner = delimitedSize(idLength) + varintFieldSize(number) + delimitedSize(bytes);
-  nestedLengths[nestedCount++] = idLength;
-  nestedLengths[nestedCount++] = inner;
-  return 1 + varintSize(inner) + inner;
+  const at = measured.reserve();
+  const inner = delimitedSize(measured.add(Buffer.byteLength(id, 'utf8'))) + varintFieldSize(number) + delimitedSize(bytes);
+  return 1 + varintSize(measured.set(at, inner)) + inner;
 }
 
-/** Key and length of a nested message sized at nestedLengths[at], then its id field; returns the position after them. */
-function openNested(buf: Buffer, pos: number, field: number, id: string, at: number): number {
-  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-  pos = writeVarint(buf, pos, nestedLengths[at + 1] as number);
-  return writeStringField(buf, pos, 1, id, nestedLengths[at] as number, 'utf8');
-}
-
-/** How encodeRecord writes a record for replication instead of a snapshot. */
-export interface RecordEncoding {
-  /** The state's bytes when the caller has them; otherwise the record's own. */
-  readonly stateBytes?: Uint8Array;
-  /** Write only these dedupe entries (a delta), with dedupe_complete false. */
-  readonly dedupeDelta?: readonly WireDedupe[];
-  readonly deleted?: boolean;
-  /** The replication offset (field 12); a snapshot has none. */
-  readonly offset?: number;
+/** Key and length of the next nested message nestedSize measured, then its id field; returns the position after them. */
+function openNested(buf: Buffer, pos: number, field: number, id: string): number {
+  pos = writeDelimitedHead(buf, pos, field, measured.next());
+  return writeStringField(buf, pos, 1, id, measured.next(), 'utf8');
 }
 
 /**
@@ -118,7 +100,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   const state: string | Uint8Array = how.stateBytes ?? record.state;
   const dedupe: readonly { readonly opId: string; readonly version: number; readonly reply: string | Uint8Array }[] = how.dedupeDelta ?? record.dedupe;
   const complete = how.dedupeDelta === undefined;
-  nestedCount = 0;
+  measured.reset();
   let size =
     delimitedSize(idLength) +
     delimitedSize(typeLength) +
@@ -142,16 +124,13 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
   pos = writeBytesOrByteString(buf, pos, 7, state);
-  let at = 0;
   for (const t of record.timers) {
-    pos = openNested(buf, pos, 8, t.timerId, at);
-    at += 2;
+    pos = openNested(buf, pos, 8, t.timerId);
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
   for (const d of dedupe) {
-    pos = openNested(buf, pos, 9, d.opId, at);
-    at += 2;
+    pos = openNested(buf, pos, 9, d.opId);
     pos = writeVarintField(buf, pos, 2, d.version);
     pos = writeBytesOrByteString(buf, pos, 3, d.reply);
   }
@@ -311,7 +290,6 @@ export function scanRecord(bytes: Buffer): RecordHead {
   try {
     while (reader.pos < reader.end) {
       const field = reader.field(RECORD_FIELDS);
-      if (field === 0) throw reader.fail('field number 0');
       if (field === 1) head.sessionId = reader.string();
       else if (field === 2) {
         const start = reader.skipDelimited();
@@ -401,8 +379,6 @@ function readRecord(buf: Buffer): SessionRecord {
   replicated.offset = 0;
   while (reader.pos < reader.end) {
     switch (reader.field(RECORD_FIELDS)) {
-      case 0:
-        throw reader.fail('field number 0');
       case 1:
         sessionId = reader.string();
         break;

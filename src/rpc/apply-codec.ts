@@ -7,7 +7,7 @@ import type { Payload, Payload__Output } from '../generated/baton/v1/Payload.js'
 import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import { LENGTH_DELIMITED, VARINT, WireReader } from './wire-reader.js';
 import type { FieldTable } from './wire-reader.js';
-import { delimitedSize, varintFieldSize, varintSize, writeBytesField, writeStringField, writeVarint, writeVarintField } from './wire-writer.js';
+import { delimitedSize, Measured, varintFieldSize, varintSize, writeBytesField, writeDelimitedHead, writeStringField, writeVarintField } from './wire-writer.js';
 
 /**
  * The apply stream's two messages, ApplyBatch (client to node) and
@@ -27,130 +27,150 @@ import { delimitedSize, varintFieldSize, varintSize, writeBytesField, writeStrin
 type Serialize = (value: unknown) => Buffer;
 type Deserialize = (bytes: Buffer) => unknown;
 
-const KEY_1_DELIMITED = (1 << 3) | LENGTH_DELIMITED;
-const KEY_3_DELIMITED = (3 << 3) | LENGTH_DELIMITED;
-const KEY_5_DELIMITED = (5 << 3) | LENGTH_DELIMITED;
+/** Recorded for an optional embedded message that is not there. */
+const ABSENT = -1;
+/** Returned by a measure when a value is not of a shape this codec writes. */
+const UNWRITABLE = -1;
 
-/** Sizes measured by the first pass of an encoder, read back by its second (one encoder runs at a time). */
-const sizes: number[] = [];
+/**
+ * What the serializers' first pass measures (each message's size, each
+ * string's UTF-8 length), read back in the same order by the second.
+ */
+const measured = new Measured();
 
 const isText = (value: unknown): value is string | undefined | null => value === undefined || value === null || typeof value === 'string';
 const isCount = (value: unknown): value is number | undefined | null => value === undefined || value === null || typeof value === 'number';
-const textLength = (text: string | undefined | null): number => (text ? Buffer.byteLength(text, 'utf8') : 0);
+/** Measures a string field; returns its bytes. */
+const measureText = (text: string | undefined | null): number => delimitedSize(measured.add(text ? Buffer.byteLength(text, 'utf8') : 0));
+const writeText = (buf: Buffer, pos: number, field: number, text: string | undefined | null): number =>
+  writeStringField(buf, pos, field, text ?? '', measured.next(), 'utf8');
 
-/** A payload's content size, or -1 when its shape is not one this codec writes. */
+/**
+ * Measures an optional embedded message whose content `measure` sizes;
+ * returns its bytes as a field, or UNWRITABLE.
+ */
+function measureMessage<T>(value: T | undefined | null, measure: (value: T) => number): number {
+  if (value === undefined || value === null) {
+    measured.add(ABSENT);
+    return 0;
+  }
+  const at = measured.reserve();
+  const size = measure(value);
+  if (size === UNWRITABLE) return UNWRITABLE;
+  return 1 + varintSize(measured.set(at, size)) + size;
+}
+
 function payloadSize(payload: Payload): number {
   const { data, contentType } = payload;
-  if (!(data === undefined || data === null || data instanceof Uint8Array) || !isText(contentType)) return -1;
-  return delimitedSize(data?.length ?? 0) + delimitedSize(textLength(contentType));
+  if (!(data === undefined || data === null || data instanceof Uint8Array) || !isText(contentType)) return UNWRITABLE;
+  return delimitedSize(data?.length ?? 0) + measureText(contentType);
 }
 
-/** Writes a present message field's key and length; its content follows. */
-function openMessage(buf: Buffer, pos: number, key: number, size: number): number {
-  buf[pos++] = key;
-  return writeVarint(buf, pos, size);
+function writePayload(buf: Buffer, pos: number, field: number, payload: Payload | null | undefined): number {
+  const size = measured.next();
+  if (size === ABSENT) return pos;
+  const p = payload as Payload;
+  pos = writeDelimitedHead(buf, pos, field, size);
+  pos = writeBytesField(buf, pos, 1, (p.data as Uint8Array | undefined) ?? EMPTY_BYTES);
+  return writeText(buf, pos, 2, p.contentType);
 }
 
-function writePayload(buf: Buffer, pos: number, payload: Payload, size: number): number {
-  pos = openMessage(buf, pos, KEY_3_DELIMITED, size);
-  pos = writeBytesField(buf, pos, 1, (payload.data as Uint8Array | undefined) ?? EMPTY_BYTES);
-  const contentType = payload.contentType ?? '';
-  return writeStringField(buf, pos, 2, contentType, textLength(contentType), 'utf8');
+function errorSize(e: ErrorDetail): number {
+  if (!isCount(e.grpcCode) || !isText(e.code) || !isText(e.message) || !isText(e.ownerAddress) || !isText(e.handlerCode)) return UNWRITABLE;
+  return varintFieldSize(e.grpcCode ?? 0) + measureText(e.code) + measureText(e.message) + measureText(e.ownerAddress) + measureText(e.handlerCode);
 }
 
-const writeText = (buf: Buffer, pos: number, field: number, text: string | undefined | null): number =>
-  writeStringField(buf, pos, field, text ?? '', textLength(text), 'utf8');
+function writeError(buf: Buffer, pos: number, field: number, error: ErrorDetail | null | undefined): number {
+  const size = measured.next();
+  if (size === ABSENT) return pos;
+  const e = error as ErrorDetail;
+  pos = writeDelimitedHead(buf, pos, field, size);
+  pos = writeVarintField(buf, pos, 1, e.grpcCode ?? 0);
+  pos = writeText(buf, pos, 2, e.code);
+  pos = writeText(buf, pos, 3, e.message);
+  pos = writeText(buf, pos, 4, e.ownerAddress);
+  return writeText(buf, pos, 5, e.handlerCode);
+}
 
-/** Wraps ApplyStream's request serializer: an ApplyBatch written directly. */
-export function applyBatchSerializer(next: Serialize): Serialize {
-  return function serializeApplyBatch(value) {
-    const requests = (value as ApplyBatch).requests;
-    if (!Array.isArray(requests)) return next(value);
-    sizes.length = 0;
+/**
+ * A serializer of a message whose only field is the repeated message field
+ * 1 (`elements` of it): `measure` sizes an element (UNWRITABLE sends the
+ * whole message to `next`), `write` writes it, reading back in order what
+ * `measure` recorded.
+ */
+function repeatedSerializer<T>(
+  elements: (value: unknown) => unknown,
+  measure: (element: T) => number,
+  write: (buf: Buffer, pos: number, element: T) => number,
+  next: Serialize,
+): Serialize {
+  return function serializeRepeated(value) {
+    const list = elements(value);
+    if (!Array.isArray(list)) return next(value);
+    measured.reset();
     let total = 0;
-    for (const r of requests as ApplyRequest[]) {
-      if (!isText(r.sessionId) || !isText(r.opId) || !isCount(r.correlationId)) return next(value);
-      const op = r.op === undefined || r.op === null ? -1 : payloadSize(r.op);
-      if (op === -1 && r.op !== undefined && r.op !== null) return next(value);
-      const inner =
-        delimitedSize(textLength(r.sessionId)) + delimitedSize(textLength(r.opId)) + (op === -1 ? 0 : 1 + varintSize(op) + op) + varintFieldSize(r.correlationId ?? 0);
-      sizes.push(inner, op);
-      total += 1 + varintSize(inner) + inner;
+    for (const element of list as (T | undefined | null)[]) {
+      if (element === undefined || element === null) return next(value);
+      const size = measureMessage(element, measure);
+      if (size === UNWRITABLE) return next(value);
+      total += size;
     }
     const buf = Buffer.allocUnsafe(total);
     let pos = 0;
-    let at = 0;
-    for (const r of requests as ApplyRequest[]) {
-      pos = openMessage(buf, pos, KEY_1_DELIMITED, sizes[at++] as number);
-      pos = writeText(buf, pos, 1, r.sessionId);
-      pos = writeText(buf, pos, 2, r.opId);
-      const op = sizes[at++] as number;
-      if (op !== -1) pos = writePayload(buf, pos, r.op as Payload, op);
-      pos = writeVarintField(buf, pos, 4, (r.correlationId as number | undefined) ?? 0);
+    for (const element of list as T[]) {
+      pos = writeDelimitedHead(buf, pos, 1, measured.next());
+      pos = write(buf, pos, element);
     }
-    if (pos !== total) throw new Error(`an ApplyBatch took ${pos} bytes of ${total}`);
+    if (pos !== total) throw new Error(`a repeated message took ${pos} bytes of ${total}`);
     return buf;
   };
 }
 
-/** An error detail's content size, or -1 when its shape is not one this codec writes. */
-function errorSize(e: ErrorDetail): number {
-  if (!isCount(e.grpcCode) || !isText(e.code) || !isText(e.message) || !isText(e.ownerAddress) || !isText(e.handlerCode)) return -1;
-  return (
-    varintFieldSize(e.grpcCode ?? 0) +
-    delimitedSize(textLength(e.code)) +
-    delimitedSize(textLength(e.message)) +
-    delimitedSize(textLength(e.ownerAddress)) +
-    delimitedSize(textLength(e.handlerCode))
-  );
+function requestSize(r: ApplyRequest): number {
+  if (!isText(r.sessionId) || !isText(r.opId) || !isCount(r.correlationId)) return UNWRITABLE;
+  const ids = measureText(r.sessionId) + measureText(r.opId);
+  const op = measureMessage(r.op, payloadSize);
+  return op === UNWRITABLE ? UNWRITABLE : ids + op + varintFieldSize(r.correlationId ?? 0);
+}
+
+function writeRequest(buf: Buffer, pos: number, r: ApplyRequest): number {
+  pos = writeText(buf, pos, 1, r.sessionId);
+  pos = writeText(buf, pos, 2, r.opId);
+  pos = writePayload(buf, pos, 3, r.op);
+  return writeVarintField(buf, pos, 4, (r.correlationId as number | undefined) ?? 0);
+}
+
+function responseSize(r: ApplyResponse): number {
+  if (!isCount(r.correlationId) || !isCount(r.version) || !(r.deduplicated === undefined || r.deduplicated === null || typeof r.deduplicated === 'boolean')) {
+    return UNWRITABLE;
+  }
+  const reply = measureMessage(r.reply, payloadSize);
+  const error = measureMessage(r.error, errorSize);
+  if (reply === UNWRITABLE || error === UNWRITABLE) return UNWRITABLE;
+  return varintFieldSize(r.correlationId ?? 0) + varintFieldSize(r.version ?? 0) + reply + (r.deduplicated === true ? 2 : 0) + error;
+}
+
+function writeResponse(buf: Buffer, pos: number, r: ApplyResponse): number {
+  pos = writeVarintField(buf, pos, 1, (r.correlationId as number | undefined) ?? 0);
+  pos = writeVarintField(buf, pos, 2, (r.version as number | undefined) ?? 0);
+  pos = writePayload(buf, pos, 3, r.reply);
+  if (r.deduplicated === true) pos = writeVarintField(buf, pos, 4, 1);
+  return writeError(buf, pos, 5, r.error);
+}
+
+/** Wraps ApplyStream's request serializer: an ApplyBatch written directly. */
+export function applyBatchSerializer(next: Serialize): Serialize {
+  const serialize = repeatedSerializer((value) => (value as ApplyBatch).requests, requestSize, writeRequest, next);
+  return function serializeApplyBatch(value) {
+    return serialize(value);
+  };
 }
 
 /** Wraps ApplyStream's response serializer: an ApplyResults written directly. */
 export function applyResultsSerializer(next: Serialize): Serialize {
+  const serialize = repeatedSerializer((value) => (value as ApplyResults).responses, responseSize, writeResponse, next);
   return function serializeApplyResults(value) {
-    const responses = (value as ApplyResults).responses;
-    if (!Array.isArray(responses)) return next(value);
-    sizes.length = 0;
-    let total = 0;
-    for (const r of responses as ApplyResponse[]) {
-      if (!isCount(r.correlationId) || !isCount(r.version) || !(r.deduplicated === undefined || r.deduplicated === null || typeof r.deduplicated === 'boolean')) {
-        return next(value);
-      }
-      const reply = r.reply === undefined || r.reply === null ? -1 : payloadSize(r.reply);
-      const error = r.error === undefined || r.error === null ? -1 : errorSize(r.error);
-      if ((reply === -1 && r.reply !== undefined && r.reply !== null) || (error === -1 && r.error !== undefined && r.error !== null)) return next(value);
-      const inner =
-        varintFieldSize(r.correlationId ?? 0) +
-        varintFieldSize(r.version ?? 0) +
-        (reply === -1 ? 0 : 1 + varintSize(reply) + reply) +
-        (r.deduplicated === true ? 2 : 0) +
-        (error === -1 ? 0 : 1 + varintSize(error) + error);
-      sizes.push(inner, reply, error);
-      total += 1 + varintSize(inner) + inner;
-    }
-    const buf = Buffer.allocUnsafe(total);
-    let pos = 0;
-    let at = 0;
-    for (const r of responses as ApplyResponse[]) {
-      pos = openMessage(buf, pos, KEY_1_DELIMITED, sizes[at++] as number);
-      pos = writeVarintField(buf, pos, 1, (r.correlationId as number | undefined) ?? 0);
-      pos = writeVarintField(buf, pos, 2, (r.version as number | undefined) ?? 0);
-      const reply = sizes[at++] as number;
-      if (reply !== -1) pos = writePayload(buf, pos, r.reply as Payload, reply);
-      if (r.deduplicated === true) pos = writeVarintField(buf, pos, 4, 1);
-      const error = sizes[at++] as number;
-      if (error !== -1) {
-        const e = r.error as ErrorDetail;
-        pos = openMessage(buf, pos, KEY_5_DELIMITED, error);
-        pos = writeVarintField(buf, pos, 1, e.grpcCode ?? 0);
-        pos = writeText(buf, pos, 2, e.code);
-        pos = writeText(buf, pos, 3, e.message);
-        pos = writeText(buf, pos, 4, e.ownerAddress);
-        pos = writeText(buf, pos, 5, e.handlerCode);
-      }
-    }
-    if (pos !== total) throw new Error(`an ApplyResults took ${pos} bytes of ${total}`);
-    return buf;
+    return serialize(value);
   };
 }
 
@@ -179,12 +199,7 @@ function readRepeated<T>(reader: WireReader, bytes: Buffer, read: (reader: WireR
   reader.reset(bytes);
   const out: T[] = [];
   while (reader.pos < reader.end) {
-    const field = reader.field(REPEATED_FIELDS);
-    if (field === 1) {
-      const outer = reader.enter();
-      out.push(read(reader));
-      reader.leave(outer);
-    } else if (field === 0) throw reader.fail('field number 0');
+    if (reader.field(REPEATED_FIELDS) === 1) out.push(embedded(reader, read));
     else reader.skip(reader.wireType);
   }
   return out;
@@ -200,7 +215,6 @@ function readPayload(reader: WireReader): Payload__Output {
       const start = reader.skipDelimited();
       data = reader.buf.subarray(start, reader.pos);
     } else if (field === 2) contentType = reader.string();
-    else if (field === 0) throw reader.fail('field number 0');
     else reader.skip(reader.wireType);
   }
   return { data, contentType };
@@ -222,7 +236,6 @@ function readRequest(reader: WireReader): ApplyRequest__Output {
     else if (field === 2) request.opId = reader.string();
     else if (field === 3) request.op = embedded(reader, readPayload);
     else if (field === 4) request.correlationId = reader.int64(false);
-    else if (field === 0) throw reader.fail('field number 0');
     else reader.skip(reader.wireType);
   }
   return request;
@@ -238,7 +251,6 @@ function readError(reader: WireReader): ErrorDetail__Output {
     else if (field === 3) detail.message = reader.string();
     else if (field === 4) detail.ownerAddress = reader.string();
     else if (field === 5) detail.handlerCode = reader.string();
-    else if (field === 0) throw reader.fail('field number 0');
     else reader.skip(reader.wireType);
   }
   return detail;
@@ -253,7 +265,6 @@ function readResponse(reader: WireReader): ApplyResponse__Output {
     else if (field === 3) response.reply = embedded(reader, readPayload);
     else if (field === 4) response.deduplicated = reader.int64(false) !== 0;
     else if (field === 5) response.error = embedded(reader, readError);
-    else if (field === 0) throw reader.fail('field number 0');
     else reader.skip(reader.wireType);
   }
   return response;

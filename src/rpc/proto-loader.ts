@@ -6,7 +6,7 @@ import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { useApplyCodec } from './apply-codec.js';
 import { useDirectEncoding } from './direct-encoding.js';
-import { receiveDecoded, SOURCE_BATCH_KEY, spliceEncoded } from '../replication/encoded-batch.js';
+import { receiveDecoded, SOURCE_BATCH_FIELD, spliceEncoded } from '../replication/encoded-batch.js';
 import type { ProtoGrpcType as SessionProto } from '../generated/session.js';
 import type { ProtoGrpcType as ControlProto } from '../generated/control.js';
 
@@ -64,9 +64,9 @@ export function loadBatonProto(): BatonProto {
     'Replicate' | 'Handback',
     { responseSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => unknown }
   >;
-  peer.Replicate.responseSerialize = spliceEncoded(peer.Replicate.responseSerialize, SOURCE_BATCH_KEY);
+  peer.Replicate.responseSerialize = spliceEncoded(peer.Replicate.responseSerialize, SOURCE_BATCH_FIELD);
   peer.Handback.responseSerialize = spliceEncoded(peer.Handback.responseSerialize);
-  peer.Replicate.responseDeserialize = receiveDecoded(peer.Replicate.responseDeserialize, SOURCE_BATCH_KEY);
+  peer.Replicate.responseDeserialize = receiveDecoded(peer.Replicate.responseDeserialize, SOURCE_BATCH_FIELD);
   peer.Handback.responseDeserialize = receiveDecoded(peer.Handback.responseDeserialize);
   cached = loadPackageDefinition(definition) as unknown as BatonProto;
   return cached;

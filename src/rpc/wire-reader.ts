@@ -147,11 +147,12 @@ export class WireReader {
   /**
    * Reads a field's tag and checks its wire type against `fields` (fields
    * not listed are not checked, and are skipped by the caller); returns the
-   * field number.
+   * field number, never 0 (no message has a field 0: such bytes throw).
    */
   field(fields: FieldTable): number {
     const tag = this.uint32();
     const number = tag >>> 3;
+    if (number === 0) throw this.fail('field number 0');
     this.wireType = tag & 7;
     const spec = fields[number];
     if (spec !== undefined && spec[1] !== this.wireType) throw this.fail(`wire type ${this.wireType} for ${spec[0]}`);

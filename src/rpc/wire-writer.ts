@@ -48,18 +48,26 @@ export function writeVarintField(buf: Buffer, pos: number, field: number, n: num
   return writeVarint(buf, pos, n);
 }
 
+/**
+ * The key and length of a length-delimited field, written even when the
+ * length is 0 (an embedded message that is present but empty); its
+ * `length` bytes of content follow.
+ */
+export function writeDelimitedHead(buf: Buffer, pos: number, field: number, length: number): number {
+  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+  return writeVarint(buf, pos, length);
+}
+
 /** A string field: UTF-8 text, or (latin1) a byte string of the record's own bytes. */
 export function writeStringField(buf: Buffer, pos: number, field: number, text: string, length: number, encoding: 'utf8' | 'latin1'): number {
   if (length === 0) return pos;
-  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-  pos = writeVarint(buf, pos, length);
+  pos = writeDelimitedHead(buf, pos, field, length);
   return pos + buf.write(text, pos, length, encoding);
 }
 
 export function writeBytesField(buf: Buffer, pos: number, field: number, bytes: Uint8Array): number {
   if (bytes.length === 0) return pos;
-  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
-  pos = writeVarint(buf, pos, bytes.length);
+  pos = writeDelimitedHead(buf, pos, field, bytes.length);
   buf.set(bytes, pos);
   return pos + bytes.length;
 }
@@ -67,4 +75,46 @@ export function writeBytesField(buf: Buffer, pos: number, field: number, bytes: 
 /** A bytes field from bytes, or from a byte string (see toByteString in session-record.ts). */
 export function writeBytesOrByteString(buf: Buffer, pos: number, field: number, value: string | Uint8Array): number {
   return typeof value === 'string' ? writeStringField(buf, pos, field, value, value.length, 'latin1') : writeBytesField(buf, pos, field, value);
+}
+
+/**
+ * The numbers a two-pass encoder measures (string lengths, the sizes of
+ * embedded messages) in its first pass, read back in the same order by its
+ * second, so nothing is measured twice. Kept from message to message
+ * (encoders are synchronous and each has its own), so once it has grown,
+ * measuring allocates nothing.
+ */
+export class Measured {
+  private readonly values: number[] = [];
+  private count = 0;
+  private read = 0;
+
+  /** Starts a message's first pass. */
+  reset(): void {
+    this.count = 0;
+    this.read = 0;
+  }
+
+  /** Records `n`; returns it. */
+  add(n: number): number {
+    this.values[this.count++] = n;
+    return n;
+  }
+
+  /** Keeps the next place for a number known later in the pass (an enclosing message's size); fill it with set(). */
+  reserve(): number {
+    this.add(0);
+    return this.count - 1;
+  }
+
+  /** Fills a place reserve() kept; returns `n`. */
+  set(at: number, n: number): number {
+    this.values[at] = n;
+    return n;
+  }
+
+  /** The next number recorded, in order (second pass). */
+  next(): number {
+    return this.values[this.read++] as number;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, encodedBatch, encodedRecords, receiveDecoded, receivedBatch, SOURCE_BATCH_KEY, spliceEncoded } from '../../src/replication/encoded-batch.js';
+import { decodeBatch, encodedBatch, encodedRecords, receiveDecoded, receivedBatch, SOURCE_BATCH_FIELD, spliceEncoded } from '../../src/replication/encoded-batch.js';
 import { decodeRecord, encodeRecord, toWire } from '../../src/replication/record-codec.js';
-import type { WireOptions } from '../../src/replication/record-codec.js';
+import type { RecordEncoding } from '../../src/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../src/rpc/proto-loader.js';
 import { dedupeEntry } from '../../src/sessions/session-record.js';
 import type { SessionRecord } from '../../src/sessions/session-record.js';
@@ -19,7 +19,7 @@ const original = loadDefinition()['baton.v1.PeerService'] as unknown as { Replic
 /** What the replica reads: proto-loader's own deserializer. */
 const read = (bytes: Buffer): unknown => original.Replicate.responseDeserialize(bytes);
 
-const change = (i: number): { record: SessionRecord; how: WireOptions } => ({
+const change = (i: number): { record: SessionRecord; how: RecordEncoding } => ({
   record: {
     sessionId: `s-${i}`,
     sessionType: 'counter',
@@ -79,7 +79,7 @@ describe('batches of encoded records', () => {
     const wrapped = spliceEncoded((value: unknown) => {
       seen.push(value);
       return Buffer.from('next');
-    }, SOURCE_BATCH_KEY);
+    }, SOURCE_BATCH_FIELD);
     const others = [
       { heartbeat: { offset: 5, sentAtMs: 1 } },
       { batch: { records: [], fullSyncDone: true, sentAtMs: 2 } },
@@ -154,7 +154,7 @@ describe('received batches', () => {
     const wrapped = receiveDecoded((bytes) => {
       seen.push(bytes);
       return 'next';
-    }, SOURCE_BATCH_KEY);
+    }, SOURCE_BATCH_FIELD);
     const heartbeat = original.Replicate.responseSerialize({ heartbeat: { offset: 5, sentAtMs: 1 } });
     const welcome = original.Replicate.responseSerialize({ welcome: { nodeId: 'a', offset: 3, mode: 'PARTIAL' } });
     expect([wrapped(heartbeat), wrapped(welcome)]).toEqual(['next', 'next']);
