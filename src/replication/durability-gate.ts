@@ -1,4 +1,5 @@
 import { NoReplicaError } from '../errors.js';
+import { Fifo } from '../fifo.js';
 
 export type Durability = 'sync' | 'async';
 
@@ -23,8 +24,7 @@ interface Waiter {
 export class DurabilityGate {
   private attached = false;
   private acked = 0;
-  private readonly waiters: Waiter[] = [];
-  private head = 0;
+  private readonly waiters = new Fifo<Waiter>();
 
   constructor(
     readonly durability: Durability,
@@ -40,7 +40,7 @@ export class DurabilityGate {
   }
 
   get pending(): number {
-    return this.waiters.length - this.head;
+    return this.waiters.size;
   }
 
   /** Throws before anything is applied when a write could not be confirmed. */
@@ -79,30 +79,17 @@ export class DurabilityGate {
 
   onAck(offset: number): void {
     if (offset > this.acked) this.acked = offset;
-    while (this.head < this.waiters.length) {
-      const waiter = this.waiters[this.head] as Waiter;
-      if (waiter.offset > this.acked) break;
-      this.head += 1;
+    for (let waiter = this.waiters.peek(); waiter !== undefined && waiter.offset <= this.acked; waiter = this.waiters.peek()) {
+      this.waiters.shift();
       waiter.done(null);
     }
-    this.compact();
   }
 
   /** The replica is gone: waiters are released as solo (or refused under --min-replicas 1). */
   detach(reason: string): void {
     this.attached = false;
-    const waiting = this.waiters.slice(this.head);
-    this.waiters.length = 0;
-    this.head = 0;
-    for (const waiter of waiting) {
+    for (const waiter of this.waiters.clear()) {
       waiter.done(this.minReplicas === 0 ? null : new NoReplicaError(`the replica detached (${reason}) before confirming this change; retry with the same operation id`));
-    }
-  }
-
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-      this.waiters.splice(0, this.head);
-      this.head = 0;
     }
   }
 }

@@ -1,9 +1,9 @@
+import { Fifo } from '../fifo.js';
+
 /** Fewest requests one apply stream runs per turn of the event loop. */
 export const APPLY_SLICE = 16;
 /** Each turn runs at least this share of what is queued. */
 const SHARE_PER_TURN = 4;
-/** What a run batch's place in the queue holds until the queue is compacted. */
-const SPENT: never[] = [];
 
 /**
  * A FIFO that runs its items a slice per turn of the event loop: the first
@@ -23,9 +23,8 @@ const SPENT: never[] = [];
  * See docs/design-notes.md ("Apply streams run in slices").
  */
 export class SliceQueue<T> {
-  /** The arrays pushed, in order, from `first` on; the first is run from `at`. */
-  private batches: (T | undefined)[][] = [];
-  private first = 0;
+  /** The arrays pushed, in order; the oldest is run from `at`. */
+  private readonly batches = new Fifo<(T | undefined)[]>();
   private at = 0;
   private queued = 0;
   private scheduled = false;
@@ -57,8 +56,8 @@ export class SliceQueue<T> {
   /** Forgets every item not yet run, for good (the stream is gone). */
   clear(): void {
     this.cleared = true;
-    this.batches = [];
-    this.first = this.at = this.queued = 0;
+    this.batches.clear();
+    this.at = this.queued = 0;
   }
 
   private readonly drain = (): void => {
@@ -66,31 +65,24 @@ export class SliceQueue<T> {
     if (this.cleared) return;
     let left = Math.min(this.queued, Math.max(this.slice, Math.ceil(this.queued / SHARE_PER_TURN)));
     while (left > 0) {
-      const batch = this.batches[this.first] as (T | undefined)[];
+      const batch = this.batches.peek() as (T | undefined)[];
       const item = batch[this.at] as T;
       // Released at once: a long queue does not pin what it has run.
       batch[this.at] = undefined;
       this.queued -= 1;
       left -= 1;
       if (++this.at === batch.length) {
-        this.batches[this.first++] = SPENT;
+        this.batches.shift();
         this.at = 0;
       }
       this.run(item);
       if (this.cleared) return;
     }
     if (this.queued > 0) {
-      // A queue that never empties under steady load drops its spent places now and then.
-      if (this.first > 64 && this.first * 2 > this.batches.length) {
-        this.batches.splice(0, this.first);
-        this.first = 0;
-      }
       this.scheduled = true;
       setImmediate(this.drain);
       return;
     }
-    this.batches = [];
-    this.first = this.at = 0;
     this.onDrained();
   };
 }
