@@ -91,14 +91,9 @@ export class SessionServiceImpl {
     private readonly commit: CommitPolicy = IMMEDIATE,
   ) {}
 
-  /** Answers after the commit policy confirms (or refuses) the change. */
-  private answer<T>(value: T, send: (err: unknown, value?: T) => void): void {
-    this.commit.confirm((err) => (err === null ? send(null, value) : send(err)));
-  }
-
-  /** A unary call's answer once the change is confirmed, or its error as a gRPC status. */
+  /** A unary call's answer once the commit policy confirms the change, or its error as a gRPC status. */
   private answerUnary<T>(value: T, callback: sendUnaryData<T>): void {
-    this.answer(value, (err, confirmed) => (err ? callback(toStatusObject(err)) : callback(null, confirmed)));
+    this.commit.confirm((err) => (err === null ? callback(null, value) : callback(toStatusObject(err))));
   }
 
   get openStreams(): number {

@@ -117,6 +117,15 @@ export const NO_OPERATIONS: readonly DedupeEntry[] = Object.freeze([]);
  * room for 17 entries on the first push (V8's growth step), about 140 bytes
  * a session for a window that mostly holds one or two.
  */
+export function rememberOperation(record: SessionRecord, entry: DedupeEntry, window: number): void {
+  const old = record.dedupe;
+  const keep = Math.min(old.length, window - 1);
+  const next = new Array<DedupeEntry>(keep + 1);
+  for (let i = 0; i < keep; i++) next[i] = old[old.length - keep + i] as DedupeEntry;
+  next[keep] = entry;
+  record.dedupe = next;
+}
+
 /**
  * The dedupe window after a replicated change: `held`'s entries, then
  * those of `delta` (a change's new entries) newer than `heldVersion`, at
@@ -128,25 +137,15 @@ export function mergeDedupe(held: readonly DedupeEntry[], delta: readonly Dedupe
   for (const d of delta) if (d.version > heldVersion) newer += 1;
   const length = Math.min(held.length + newer, window);
   const out = new Array<DedupeEntry>(length);
-  let skip = held.length + newer - length;
+  // The oldest that do not fit: held ones first, then new ones.
+  const drop = held.length + newer - length;
   let at = 0;
-  for (const d of held) {
-    if (skip > 0) skip -= 1;
-    else out[at++] = d;
-  }
+  for (let i = Math.min(drop, held.length); i < held.length; i++) out[at++] = held[i] as DedupeEntry;
+  let skip = Math.max(0, drop - held.length);
   for (const d of delta) {
     if (d.version <= heldVersion) continue;
     if (skip > 0) skip -= 1;
     else out[at++] = d;
   }
   return out;
-}
-
-export function rememberOperation(record: SessionRecord, entry: DedupeEntry, window: number): void {
-  const old = record.dedupe;
-  const keep = Math.min(old.length, window - 1);
-  const next = new Array<DedupeEntry>(keep + 1);
-  for (let i = 0; i < keep; i++) next[i] = old[old.length - keep + i] as DedupeEntry;
-  next[keep] = entry;
-  record.dedupe = next;
 }
