@@ -11,6 +11,7 @@ import { randomClientId } from '../../dist/client/client-options.js';
 import { encodedBatch } from '../../dist/replication/encoded-batch.js';
 import { encodeRecord } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
+import { compareRounds } from './codec-rounds.mjs';
 import { answers, changeOf, operationsOf } from './sample-messages.mjs';
 
 const messages = Number(process.argv[2] ?? 100_000);
@@ -33,23 +34,4 @@ const CASES = [
   ['SourceMessage, 16 changes', raw['baton.v1.PeerService'].Replicate.responseDeserialize, replicate.responseDeserialize, batchBytes],
 ];
 
-function usPerMessage(deserialize, bytes) {
-  let read = 0;
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < messages; i++) if (deserialize(bytes) !== undefined) read++;
-  if (read !== messages) throw new Error('nothing read');
-  return Number(process.hrtime.bigint() - started) / messages / 1000;
-}
-
-for (const [, original, direct, bytes] of CASES) {
-  usPerMessage(original, bytes);
-  usPerMessage(direct, bytes);
-}
-for (let round = 1; round <= 3; round++) {
-  const parts = CASES.map(([name, original, direct, bytes]) => {
-    const baseline = usPerMessage(original, bytes);
-    const baton = usPerMessage(direct, bytes);
-    return `${name}: direct ${baton.toFixed(1)} us, decode + toObject ${baseline.toFixed(1)} us, ${(baseline / baton).toFixed(2)}x faster`;
-  });
-  console.log(`round ${round}: ${parts.join('; ')}`);
-}
+compareRounds(CASES, { count: messages, baseline: 'decode + toObject' });

@@ -14,6 +14,7 @@ import { randomClientId } from '../../dist/client/client-options.js';
 import { encodedBatch } from '../../dist/replication/encoded-batch.js';
 import { encodeRecord, toWire } from '../../dist/replication/record-codec.js';
 import { loadBatonProto, loadDefinition } from '../../dist/rpc/proto-loader.js';
+import { compareRounds, usPerCall } from './codec-rounds.mjs';
 import { answers, changeOf, operationsOf } from './sample-messages.mjs';
 
 const messages = Number(process.argv[2] ?? 100_000);
@@ -43,27 +44,18 @@ const CASES = [
   ['SourceMessage, 16 records', originalReplicate.responseSerialize, replicate.responseSerialize, batch, originalReplicate.responseDeserialize],
 ];
 
-function usPerMessage(serialize, message) {
-  let bytes = 0;
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < messages; i++) bytes += serialize(message).length;
-  if (bytes === 0) throw new Error('nothing serialized');
-  return Number(process.hrtime.bigint() - started) / messages / 1000;
-}
-
 for (const [name, original, direct, message, read] of CASES) {
   if (!isDeepStrictEqual(read(original(message)), read(direct(message)))) throw new Error(`${name}: the two serializers disagree`);
-  usPerMessage(original, message);
-  usPerMessage(direct, message);
 }
-for (let round = 1; round <= 3; round++) {
-  const parts = CASES.map(([name, original, direct, message]) => {
-    const baseline = usPerMessage(original, message);
-    const baton = usPerMessage(direct, message);
-    return `${name}: direct ${baton.toFixed(1)} us, fromObject + encode ${baseline.toFixed(1)} us, ${(baseline / baton).toFixed(2)}x faster`;
-  });
-  const objects = usPerMessage(originalReplicate.responseSerialize, batch);
-  const log = usPerMessage(encodeLogged, batch);
-  parts.push(`SourceMessage, 16 records encoded as logged, then spliced: ${log.toFixed(1)} us, against fromObject + encode of the objects ${objects.toFixed(1)} us, ${(objects / log).toFixed(2)}x faster`);
-  console.log(`round ${round}: ${parts.join('; ')}`);
-}
+compareRounds(
+  CASES.map(([name, original, direct, message]) => [name, original, direct, message]),
+  {
+    count: messages,
+    baseline: 'fromObject + encode',
+    extra: () => {
+      const objects = usPerCall(originalReplicate.responseSerialize, batch, messages);
+      const log = usPerCall(encodeLogged, batch, messages);
+      return [`SourceMessage, 16 records encoded as logged, then spliced: ${log.toFixed(1)} us, against fromObject + encode of the objects ${objects.toFixed(1)} us, ${(objects / log).toFixed(2)}x faster`];
+    },
+  },
+);
