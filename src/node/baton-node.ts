@@ -147,10 +147,9 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private static encodeChange(event: EngineEvent, offset: number): Buffer {
     // A deleted record's state is never read: none is shipped.
     if (event.type === 'closed') return encodeRecord(event.record, { deleted: true, dedupeDelta: [], stateBytes: EMPTY_BYTES, offset });
-    if (event.type === 'opened') return encodeRecord(event.record, { stateBytes: event.stateBytes, offset });
-    // The change's own dedupe entry, with the reply's bytes the event carries.
+    if (event.type === 'opened') return encodeRecord(event.record, { offset });
+    // The change's own dedupe entry, with the reply the event carries.
     return encodeRecord(event.record, {
-      stateBytes: event.stateBytes,
       dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }],
       offset,
     });

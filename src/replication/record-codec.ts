@@ -18,23 +18,31 @@ export interface WireDedupe {
   readonly reply: Buffer;
 }
 
+/** A dedupe entry of a delta: the reply as bytes or as a byte string. */
+export interface DeltaDedupe {
+  readonly opId: string;
+  readonly version: number;
+  readonly reply: string | Uint8Array;
+}
+
 /** How a record is written for replication instead of a snapshot (toWire, encodeRecord). */
 export interface RecordEncoding {
-  /** The state's bytes when the caller has them; otherwise the record's own. */
+  /** Write these bytes as the state instead of the record's own (a deleted record's none). */
   readonly stateBytes?: Uint8Array;
   /** Write only these dedupe entries (a delta), with dedupe_complete false. */
-  readonly dedupeDelta?: readonly WireDedupe[];
+  readonly dedupeDelta?: readonly DeltaDedupe[];
   readonly deleted?: boolean;
   /** The replication offset (field 12); a snapshot has none. */
   readonly offset?: number;
 }
 
-/** A window's entries with their replies as bytes, for the wire. */
-function wireWindow(window: readonly DedupeEntry[]): WireDedupe[] {
+/** Dedupe entries with their replies as bytes, for the wire. */
+function wireWindow(window: readonly DeltaDedupe[]): WireDedupe[] {
   const out = new Array<WireDedupe>(window.length);
   for (let i = 0; i < window.length; i++) {
-    const d = window[i] as DedupeEntry;
-    out[i] = { opId: d.opId, version: d.version, reply: fromByteString(d.reply) };
+    const d = window[i] as DeltaDedupe;
+    const reply = typeof d.reply === 'string' ? fromByteString(d.reply) : Buffer.from(d.reply.buffer, d.reply.byteOffset, d.reply.length);
+    out[i] = { opId: d.opId, version: d.version, reply };
   }
   return out;
 }
@@ -56,7 +64,7 @@ export function toWire(record: SessionRecord, how: RecordEncoding = {}): WireRec
     schemaVersion: record.schemaVersion,
     state: how.stateBytes ?? ownedEncoded(record.state, 'latin1'),
     timers: record.timers as TimerEntry[],
-    dedupe: (how.dedupeDelta as WireDedupe[] | undefined) ?? wireWindow(record.dedupe),
+    dedupe: wireWindow(how.dedupeDelta ?? record.dedupe),
     dedupeComplete: how.dedupeDelta === undefined,
     deleted: how.deleted === true,
     offset: how.offset ?? 0,
@@ -98,7 +106,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   const ownerLength = Buffer.byteLength(record.owner, 'utf8');
   // A snapshot's state and replies are the record's byte strings; a change's, the bytes it carries.
   const state: string | Uint8Array = how.stateBytes ?? record.state;
-  const dedupe: readonly { readonly opId: string; readonly version: number; readonly reply: string | Uint8Array }[] = how.dedupeDelta ?? record.dedupe;
+  const dedupe: readonly DeltaDedupe[] = how.dedupeDelta ?? record.dedupe;
   const complete = how.dedupeDelta === undefined;
   measured.reset();
   let size =

@@ -9,6 +9,7 @@ import { BatonError, NodeStoppingError } from '../errors.js';
 import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import type { HandlerRegistry } from '../sessions/handler-registry.js';
 import type { EngineEvent, Payload, SessionEngine } from '../sessions/session-engine.js';
+import { fromByteString } from '../sessions/session-record.js';
 import type { ApplyBatch__Output } from '../generated/baton/v1/ApplyBatch.js';
 import type { ApplyRequest__Output } from '../generated/baton/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../generated/baton/v1/ApplyResponse.js';
@@ -285,7 +286,7 @@ export class SessionServiceImpl {
           kind: 'CHANGE',
           session,
           opId: event.opId,
-          reply: { data: event.reply, contentType },
+          reply: { data: fromByteString(event.reply), contentType },
           timerId: event.timerId ?? '',
         });
         if (call.writableLength > WATCH_BUFFER_LIMIT_BYTES) {

@@ -2,6 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HandlerLoadError, UnknownSessionTypeError } from '../errors.js';
+import { byteStringsOf } from './byte-string-codec.js';
+import type { ByteStringCodec } from './byte-string-codec.js';
 import { jsonCodec } from './handler.js';
 import type { Codec, SessionHandler } from './handler.js';
 
@@ -11,6 +13,8 @@ export interface LoadedHandler {
   readonly path: string;
   readonly handler: SessionHandler;
   readonly codec: Codec;
+  /** The codec on byte strings: how the engine decodes states and encodes states and replies. */
+  readonly byteStrings: ByteStringCodec;
   readonly schemaVersion: number;
 }
 
@@ -61,6 +65,7 @@ function validate(sessionType: string, path: string, candidate: unknown): Loaded
     path,
     handler: h as SessionHandler,
     codec,
+    byteStrings: byteStringsOf(codec),
     schemaVersion: h.schemaVersion as number,
   };
 }

@@ -18,9 +18,9 @@ import type { EngineOptions } from './engine-options.js';
 import { MAX_ID_LENGTH } from './engine-options.js';
 import type { ApplyContext, InitContext, TimerInfo } from './handler.js';
 import type { HandlerRegistry, LoadedHandler } from './handler-registry.js';
-import { dedupeEntry, findDedupe, fromByteString, mergeDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation, toByteString } from './session-record.js';
+import { dedupeEntry, findDedupe, fromByteString, mergeDedupe, NO_OPERATIONS, NO_TIMERS, opIdTag, rememberOperation } from './session-record.js';
 import type { SessionRecord, TimerEntry } from './session-record.js';
-import { EMPTY_BYTES, ownedBytes, ownedEncoded } from './owned-bytes.js';
+import { ownedBytes } from './owned-bytes.js';
 import { encodeRecord, scanRecord } from '../replication/record-codec.js';
 import { pack, unpack } from './packed-record.js';
 import type { PackedRecord } from './packed-record.js';
@@ -90,16 +90,13 @@ export type EngineEvent =
       readonly type: 'opened';
       readonly record: SessionRecord;
       readonly opId: string;
-      /** The state's bytes (the record keeps them as a byte string), owned: safe to keep. */
-      readonly stateBytes: Buffer;
     }
   | {
       readonly type: 'changed';
       readonly record: SessionRecord;
       readonly opId: string;
-      /** The state's bytes after the change, owned: safe to keep. */
-      readonly stateBytes: Buffer;
-      readonly reply: Buffer;
+      /** The reply as a byte string (the record's state is the state after the change). */
+      readonly reply: string;
       /** Set when a timer fired. */
       readonly timerId: string | undefined;
     }
@@ -534,7 +531,7 @@ export class SessionEngine {
     if (isThenable(state)) {
       throw new HandlerFailedError(`handler "${command.sessionType}" init() returned a Promise; init and apply must be synchronous`);
     }
-    const stateBytes = this.encodeState(loaded, sessionId, state);
+    const stateText = this.encodeState(loaded, sessionId, state);
     const record: SessionRecord = {
       sessionId,
       sessionType: command.sessionType,
@@ -542,7 +539,7 @@ export class SessionEngine {
       schemaVersion: loaded.schemaVersion,
       owner: this.options.nodeId,
       epoch: this.epoch,
-      state: toByteString(stateBytes),
+      state: stateText,
       timers: ctx.sortedTimers(),
       dedupe: command.opId === '' ? NO_OPERATIONS : [dedupeEntry(command.opId, 0, '')],
       createdAtMs: nowMs,
@@ -551,7 +548,7 @@ export class SessionEngine {
     this.sessions.set(sessionId, record);
     this.owned += 1;
     for (const timer of record.timers) this.timerQueue.schedule(sessionId, timer.timerId, timer.deadlineMs);
-    this.emit({ type: 'opened', record, opId: command.opId, stateBytes });
+    this.emit({ type: 'opened', record, opId: command.opId });
     return { record, deduplicated: false };
   }
 
@@ -570,7 +567,7 @@ export class SessionEngine {
       this.checkPayload('operation', command.op, loaded);
       const op = this.decode('operation', command.op, loaded);
       const reply = this.applyToRecord(record, loaded, op, command.opId, tag, undefined);
-      return { version: record.version, reply, contentType: loaded.codec.contentType, deduplicated: false };
+      return { version: record.version, reply: fromByteString(reply), contentType: loaded.codec.contentType, deduplicated: false };
     } catch (err) {
       this.refused++;
       throw err;
@@ -589,8 +586,9 @@ export class SessionEngine {
   }
 
   /**
-   * Runs the handler on a decoded operation and commits the result; throws
-   * (leaving the record untouched) when anything fails.
+   * Runs the handler on a decoded operation and commits the result; returns
+   * the reply as a byte string. Throws (leaving the record untouched) when
+   * anything fails.
    */
   private applyToRecord(
     record: SessionRecord,
@@ -599,7 +597,7 @@ export class SessionEngine {
     opId: string,
     tag: number,
     timer: TimerInfo | undefined,
-  ): Buffer {
+  ): string {
     const state = this.currentState(record, loaded);
     const timers = timer === undefined ? record.timers : record.timers.filter((t) => t.timerId !== timer.timerId);
     const ctx = new OperationContext(record.sessionId, record.version, this.now(), timer, timers, loaded, this.options);
@@ -618,21 +616,21 @@ export class SessionEngine {
       );
     }
     const { state: nextState, reply } = result as { state: unknown; reply?: unknown };
-    const stateBytes = this.encodeState(loaded, record.sessionId, nextState);
-    let replyBytes: Buffer;
+    const stateText = this.encodeState(loaded, record.sessionId, nextState);
+    let replyText: string;
     try {
-      replyBytes = reply === undefined ? EMPTY_BYTES : keep(loaded.codec.encode(reply));
+      replyText = reply === undefined ? '' : loaded.byteStrings.encode(reply);
     } catch (err) {
       throw new HandlerFailedError(`handler "${record.sessionType}" returned a reply that cannot be encoded: ${errorMessage(err)}`, {
         cause: err,
       });
     }
     // Commit: nothing below can throw.
-    record.state = toByteString(stateBytes);
+    record.state = stateText;
     record.schemaVersion = loaded.schemaVersion;
-    this.commit(record, stateBytes, ctx.sortedTimers(), ctx.nowMs, opId, tag, replyBytes, timer?.timerId);
+    this.commit(record, ctx.sortedTimers(), ctx.nowMs, opId, tag, replyText, timer?.timerId);
     this.applied++;
-    return replyBytes;
+    return replyText;
   }
 
   /**
@@ -642,13 +640,13 @@ export class SessionEngine {
    */
   private commit(
     record: SessionRecord,
-    stateBytes: Buffer,
     timers: readonly TimerEntry[],
     nowMs: number,
     opId: string,
     /** opIdTag(opId) */
     tag: number,
-    reply: Buffer,
+    /** The reply as a byte string. */
+    reply: string,
     timerId: string | undefined,
   ): void {
     this.rescheduleTimers(record.sessionId, record.timers, timers);
@@ -656,8 +654,8 @@ export class SessionEngine {
     record.epoch = this.epoch;
     record.version += 1;
     record.updatedAtMs = nowMs;
-    rememberOperation(record, dedupeEntry(opId, record.version, toByteString(reply), tag), this.options.dedupeWindow);
-    this.emit({ type: 'changed', record, opId, stateBytes, reply, timerId });
+    rememberOperation(record, dedupeEntry(opId, record.version, reply, tag), this.options.dedupeWindow);
+    this.emit({ type: 'changed', record, opId, reply, timerId });
   }
 
   private fireTimer(due: DueTimer): void {
@@ -678,7 +676,7 @@ export class SessionEngine {
         { err, sessionId: record.sessionId, timerId: entry.timerId },
         'timer operation failed; the timer is consumed and the state is unchanged',
       );
-      this.commit(record, ownedEncoded(record.state, 'latin1'), record.timers.filter((t) => t !== entry), this.now(), opId, tag, EMPTY_BYTES, entry.timerId);
+      this.commit(record, record.timers.filter((t) => t !== entry), this.now(), opId, tag, '', entry.timerId);
     }
   }
 
@@ -694,7 +692,7 @@ export class SessionEngine {
   private currentState(record: SessionRecord, loaded: LoadedHandler): unknown {
     let state: unknown;
     try {
-      state = loaded.codec.decode(fromByteString(record.state));
+      state = loaded.byteStrings.decode(record.state);
     } catch (err) {
       throw new BatonError('ERR_INTERNAL', `stored state of session "${record.sessionId}" cannot be decoded: ${errorMessage(err)}`, {
         cause: err,
@@ -745,10 +743,11 @@ export class SessionEngine {
     }
   }
 
-  private encodeState(loaded: LoadedHandler, sessionId: string, state: unknown): Buffer {
-    let bytes: Buffer;
+  /** The state as a byte string, checked against --max-state-bytes. */
+  private encodeState(loaded: LoadedHandler, sessionId: string, state: unknown): string {
+    let bytes: string;
     try {
-      bytes = keep(loaded.codec.encode(state));
+      bytes = loaded.byteStrings.encode(state);
     } catch (err) {
       throw new HandlerFailedError(`handler "${loaded.sessionType}" produced a state that cannot be encoded: ${errorMessage(err)}`, {
         cause: err,

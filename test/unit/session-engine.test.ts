@@ -233,3 +233,45 @@ describe('packed sessions', () => {
     expect(other.get('src').version).toBe(9);
   });
 });
+
+describe('states and replies as byte strings', () => {
+  const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));
+  const payload = (data: Buffer): { data: Buffer; contentType: string } => ({ data, contentType: '' });
+
+  it('keep non-ASCII JSON as its UTF-8 bytes, in the record, the reply and the change event', async () => {
+    await registry.load('notes', fixture('notes'));
+    engine.open({ sessionType: 'notes', sessionId: 'n', params: json({}), opId: '' });
+    const events: { reply: string }[] = [];
+    engine.onEvent((event) => {
+      if (event.type === 'changed') events.push({ reply: event.reply });
+    });
+    const texts = ['plain', 'café', '日本語 😀'];
+    let result;
+    for (const [i, text] of texts.entries()) result = engine.apply({ sessionId: 'n', opId: `o${i}`, op: json({ type: 'add', text }) });
+    const reply = { count: 3, last: '日本語 😀' };
+    expect(result?.reply).toEqual(Buffer.from(JSON.stringify(reply), 'utf8'));
+    expect(events.at(-1)?.reply).toBe(Buffer.from(JSON.stringify(reply), 'utf8').toString('latin1'));
+    expect(engine.get('n').state).toBe(Buffer.from(JSON.stringify({ lines: texts }), 'utf8').toString('latin1'));
+    expect(decode(engine.get('n').state)).toEqual({ lines: texts });
+    // A retry is answered with the same bytes from the dedupe window.
+    expect(engine.apply({ sessionId: 'n', opId: 'o2', op: json({ type: 'add', text: 'ignored' }) })).toMatchObject({
+      deduplicated: true,
+      reply: Buffer.from(JSON.stringify(reply), 'utf8'),
+    });
+  });
+
+  it('keep the bytes of a codec of its own, whatever they are', async () => {
+    await registry.load('binary-counter', fixture('binary-counter'));
+    const float = (n: number): Buffer => {
+      const out = Buffer.alloc(8);
+      out.writeDoubleBE(n);
+      return out;
+    };
+    engine.open({ sessionType: 'binary-counter', sessionId: 'b', params: payload(Buffer.alloc(0)), opId: '' });
+    engine.apply({ sessionId: 'b', opId: 'x', op: payload(float(-2.5)) });
+    const result = engine.apply({ sessionId: 'b', opId: 'y', op: payload(float(1e300)) });
+    expect(result.reply).toEqual(float(1e300 - 2.5));
+    expect(result.contentType).toBe('application/x-float64');
+    expect(engine.get('b').state).toBe(float(1e300 - 2.5).toString('latin1'));
+  });
+});
