@@ -62,8 +62,9 @@ export interface SessionRecord {
   timers: readonly TimerEntry[];
   /**
    * Most recent operations, oldest first, at most the node's dedupe window.
-   * Replaced on change, never changed in place, so a copy handed to
-   * replication or a snapshot stays as it was.
+   * Once full, shifted in place by each operation (rememberOperation):
+   * whatever reads it (replication, snapshots, a handback, ListRecords)
+   * encodes or copies it in the same turn, and no two records share one.
    */
   dedupe: readonly DedupeEntry[];
   readonly createdAtMs: number;
@@ -112,13 +113,26 @@ export const NO_TIMERS: readonly TimerEntry[] = Object.freeze([]);
 export const NO_OPERATIONS: readonly DedupeEntry[] = Object.freeze([]);
 
 /**
- * Remembers an operation, dropping the oldest beyond `window` entries. The
- * window is rebuilt at its exact length: growing it in place would reserve
- * room for 17 entries on the first push (V8's growth step), about 140 bytes
- * a session for a window that mostly holds one or two.
+ * Remembers an operation, dropping the oldest beyond `window` entries.
+ *
+ * A full window is shifted in place. Why: a session that has seen a window's
+ * worth of operations stays full, and a new array per operation was the
+ * largest allocation of an owner's apply (a pointer per entry), most of it
+ * still alive at the next scavenge and copied by it.
+ *
+ * A window that is not full is rebuilt at its exact length: growing it in
+ * place would reserve room for 17 entries on the first push (V8's growth
+ * step), about 140 bytes a session for a window that mostly holds one or
+ * two. (The shared empty window is never full: a window holds at least one.)
  */
 export function rememberOperation(record: SessionRecord, entry: DedupeEntry, window: number): void {
   const old = record.dedupe;
+  if (old.length === window) {
+    const entries = old as DedupeEntry[];
+    for (let i = 1; i < window; i++) entries[i - 1] = entries[i] as DedupeEntry;
+    entries[window - 1] = entry;
+    return;
+  }
   const keep = Math.min(old.length, window - 1);
   const next = new Array<DedupeEntry>(keep + 1);
   for (let i = 0; i < keep; i++) next[i] = old[old.length - keep + i] as DedupeEntry;

@@ -31,15 +31,28 @@ describe('the dedupe window', () => {
     expect(findDedupe(r, 'op-2')).toBeUndefined();
   });
 
-  it('replaces the array instead of changing it, so a copy handed out stays as it was', () => {
+  it('rebuilds a filling window at its exact length and shifts a full one in place', () => {
     const r = record();
-    rememberOperation(r, entry(1), 2);
-    const shipped = r.dedupe;
-    rememberOperation(r, entry(2), 2);
-    rememberOperation(r, entry(3), 2);
-    expect(shipped.map((d) => d.opId)).toEqual(['op-1']);
-    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-2', 'op-3']);
+    rememberOperation(r, entry(1), 3);
+    const first = r.dedupe;
+    rememberOperation(r, entry(2), 3);
+    // Still filling: a new array, the one handed out before stays as it was.
+    expect(r.dedupe).not.toBe(first);
+    expect(first.map((d) => d.opId)).toEqual(['op-1']);
+    rememberOperation(r, entry(3), 3);
+    const full = r.dedupe;
+    rememberOperation(r, entry(4), 3);
+    rememberOperation(r, entry(5), 3);
+    expect(r.dedupe).toBe(full);
+    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-3', 'op-4', 'op-5']);
     expect(NO_OPERATIONS).toHaveLength(0);
+  });
+
+  it('shrinks a window longer than the node keeps (a smaller --dedupe-window) to its newest entries', () => {
+    const r = record();
+    for (let n = 1; n <= 5; n++) rememberOperation(r, entry(n), 5);
+    rememberOperation(r, entry(6), 3);
+    expect(r.dedupe.map((d) => d.opId)).toEqual(['op-4', 'op-5', 'op-6']);
   });
 
   it('tells apart ids that share their length and last character', () => {
