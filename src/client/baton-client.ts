@@ -3,6 +3,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { BatonError, InvalidArgumentError } from '../errors.js';
 import type { ApplyResponse__Output } from '../generated/baton/v1/ApplyResponse.js';
+import type { Payload } from '../generated/baton/v1/Payload.js';
 import type { SessionServiceClient } from '../generated/baton/v1/SessionService.js';
 import type { WatchEvent__Output } from '../generated/baton/v1/WatchEvent.js';
 import { parseHostPort } from '../rpc/address.js';
@@ -41,6 +42,31 @@ const MAX_REDIRECTS = 4;
 const MAX_OWNER_HINTS = 100_000;
 /** Larger than any node's state limit. */
 const CLIENT_MESSAGE_LIMIT_BYTES = 128 * 1024 * 1024;
+
+/** The fields of one apply request, as every attempt sends them. */
+interface ApplyFields {
+  readonly sessionId: string;
+  readonly opId: string;
+  readonly op: Payload;
+}
+
+/** Where a call stands in its retries. */
+interface RetryState {
+  /** The call's deadline, ms from its start, and when that is (ms since the epoch). */
+  readonly budget: number;
+  readonly deadline: number;
+  /** The node the next attempt goes to. */
+  address: string;
+  backoff: number;
+  redirects: number;
+  attempts: number;
+  /** The last error a node gave (beats what the transport said, when reporting failure). */
+  informative: RemoteError | undefined;
+}
+
+function applyResult<R>(response: ApplyResponse__Output, opId: string, attempts: number): ApplyResult<R> {
+  return { version: response.version, reply: decodeValue(response.reply) as R, deduplicated: response.deduplicated, opId, attempts };
+}
 
 interface Connection {
   readonly address: string;
@@ -129,30 +155,47 @@ export class BatonClient {
     );
   }
 
-  /** Applies `op` to a session (exactly once, even across retries and failovers). */
-  async apply<R = unknown>(sessionId: string, op: unknown, options: ApplyOptions = {}): Promise<ApplyResult<R>> {
-    const opId = options.opId ?? this.nextOpId();
-    const payload = encodeValue(op, options.contentType);
-    const request = { sessionId, opId, op: payload };
-    let attempts = 0;
-    const response = await this.withRetry(() => `apply ${opId} to session ${sessionId}`, sessionId, options, (conn, timeoutMs) => {
-      attempts += 1;
-      if (options.transport === 'unary') {
-        return new Promise<ApplyResponse__Output>((resolve, reject) => {
-          conn.client.Apply(request, { deadline: Date.now() + timeoutMs }, (err, res) =>
-            err || res === undefined ? reject(err) : resolve(res),
-          );
-        });
-      }
-      return conn.mux.send(request, timeoutMs);
-    });
-    return {
-      version: response.version,
-      reply: decodeValue(response.reply) as R,
-      deduplicated: response.deduplicated,
-      opId,
-      attempts,
+  /**
+   * Applies `op` to a session (exactly once, even across retries and
+   * failovers). The first attempt over the stream is made without the retry
+   * loop's async frames, which cost more allocation per operation than the
+   * rest of the call: the loop takes over only once an attempt fails.
+   */
+  apply<R = unknown>(sessionId: string, op: unknown, options: ApplyOptions = {}): Promise<ApplyResult<R>> {
+    let request: ApplyFields;
+    try {
+      const opId = options.opId ?? this.nextOpId();
+      request = { sessionId, opId, op: encodeValue(op, options.contentType) };
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (this.closed || options.transport === 'unary') return this.applyWithRetry<R>(request, options, this.startRetry(sessionId, options));
+    const retry = this.startRetry(sessionId, options);
+    retry.attempts = 1;
+    try {
+      return this.connection(retry.address)
+        .mux.send(request, this.attemptTimeout(retry))
+        .then(
+          (response) => applyResult<R>(response, request.opId, 1),
+          (error: unknown) => this.applyWithRetry<R>(request, options, retry, { error }),
+        );
+    } catch (err) {
+      return this.applyWithRetry<R>(request, options, retry, { error: err });
+    }
+  }
+
+  /** Apply through the retry loop: after a failed first attempt, or for the unary transport. */
+  private applyWithRetry<R>(request: ApplyFields, options: ApplyOptions, retry: RetryState, failed?: { readonly error: unknown }): Promise<ApplyResult<R>> {
+    const attempt = (conn: Connection, timeoutMs: number): Promise<ApplyResponse__Output> => {
+      if (options.transport !== 'unary') return conn.mux.send(request, timeoutMs);
+      return new Promise<ApplyResponse__Output>((resolve, reject) => {
+        conn.client.Apply(request, { deadline: Date.now() + timeoutMs }, (err, res) => (err || res === undefined ? reject(err) : resolve(res)));
+      });
     };
+    const what = (): string => `apply ${request.opId} to session ${request.sessionId}`;
+    return this.withRetry(what, request.sessionId, options, attempt, retry, failed).then((response) =>
+      applyResult<R>(response, request.opId, retry.attempts),
+    );
   }
 
   async get<S = unknown>(sessionId: string, options: CallOptions = {}): Promise<SessionSnapshot<S>> {
@@ -272,65 +315,93 @@ export class BatonClient {
     return this.options.nodes[next] as string;
   }
 
+  /** A call's retry state, its deadline counted from now. */
+  private startRetry(sessionId: string | undefined, options: CallOptions): RetryState {
+    const budget = options.deadlineMs ?? this.options.deadlineMs;
+    return {
+      budget,
+      deadline: Date.now() + budget,
+      address: this.addressFor(sessionId),
+      backoff: this.options.initialBackoffMs,
+      redirects: 0,
+      attempts: 0,
+      informative: undefined,
+    };
+  }
+
+  /** The next attempt's timeout: what is left of the deadline, at most the attempt timeout. */
+  private attemptTimeout(retry: RetryState): number {
+    return Math.max(1, Math.min(retry.deadline - Date.now(), this.options.attemptTimeoutMs));
+  }
+
+  /**
+   * Makes attempts until one succeeds, retrying transient failures with
+   * backoff inside the call's deadline. `failed` holds the error of an
+   * attempt already made (counted in `retry`), which is handled first.
+   */
   private async withRetry<T>(
     /** What the call does, for its error messages (built only for them: apply runs per operation). */
     what: () => string,
     sessionId: string | undefined,
     options: CallOptions,
     attempt: (conn: Connection, timeoutMs: number) => Promise<T>,
+    retry: RetryState = this.startRetry(sessionId, options),
+    failed?: { readonly error: unknown },
   ): Promise<T> {
-    if (this.closed) throw new BatonError('ERR_CANCELLED', `${what()}: the client was shut down`);
-    const budget = options.deadlineMs ?? this.options.deadlineMs;
-    const deadline = Date.now() + budget;
-    let address = this.addressFor(sessionId);
-    let backoff = this.options.initialBackoffMs;
-    let redirects = 0;
-    let attempts = 0;
-    // What a node said beats what the transport said, when reporting failure.
-    let informative: RemoteError | undefined;
+    if (failed === undefined && this.closed) throw new BatonError('ERR_CANCELLED', `${what()}: the client was shut down`);
+    let last = failed;
     for (;;) {
-      const remaining = deadline - Date.now();
-      let last: RemoteError;
-      attempts += 1;
+      if (last !== undefined && this.afterFailure(retry, last.error, what, sessionId)) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retry.deadline - Date.now(), Math.random() * retry.backoff)));
+        retry.backoff = Math.min(retry.backoff * 2, this.options.maxBackoffMs);
+      }
+      retry.attempts += 1;
       try {
-        const timeoutMs = Math.max(1, Math.min(remaining, this.options.attemptTimeoutMs));
-        return await attempt(this.connection(address), timeoutMs);
-      } catch (err) {
-        last = asRemote(err, address);
-        if (last.code !== 'ERR_UNAVAILABLE' && last.code !== 'ERR_DEADLINE_EXCEEDED') informative = last;
-        if (last.code === 'ERR_NOT_OWNER' && last.ownerAddress !== undefined) {
-          if (redirects < MAX_REDIRECTS) {
-            redirects += 1;
-            address = last.ownerAddress;
-            this.rememberOwner(sessionId, address);
-            continue;
-          }
-          // The nodes disagree (an owner restarting on a new address, say):
-          // back off and start over from the default node.
-          redirects = 0;
-          if (sessionId !== undefined) this.ownerHints.delete(sessionId);
-          address = this.addressFor(sessionId);
-        } else if (!last.retryable || this.closed) {
-          throw last;
-        } else if (last.code !== 'ERR_RETRY_SOON') {
-          if (sessionId !== undefined) this.ownerHints.delete(sessionId);
-          address = this.failOver(address);
-        }
+        return await attempt(this.connection(retry.address), this.attemptTimeout(retry));
+      } catch (error) {
+        last = { error };
       }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        const cause = informative ?? last;
-        throw new RemoteError(
-          cause.code,
-          `${what()} did not complete within ${budget} ms (${attempts} attempts); last error: ${cause.message}`,
-          cause.grpcCode,
-          cause.ownerAddress,
-          cause.handlerCode,
-          { cause },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, Math.random() * backoff)));
-      backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
     }
+  }
+
+  /**
+   * Decides what follows a failed attempt: true to back off first, false to
+   * try again at once (a redirect to the owner). Throws when the call gives
+   * up: an error that is not transient, a closed client, the deadline.
+   */
+  private afterFailure(retry: RetryState, err: unknown, what: () => string, sessionId: string | undefined): boolean {
+    const last = asRemote(err, retry.address);
+    // What a node said beats what the transport said, when reporting failure.
+    if (last.code !== 'ERR_UNAVAILABLE' && last.code !== 'ERR_DEADLINE_EXCEEDED') retry.informative = last;
+    if (last.code === 'ERR_NOT_OWNER' && last.ownerAddress !== undefined) {
+      if (retry.redirects < MAX_REDIRECTS) {
+        retry.redirects += 1;
+        retry.address = last.ownerAddress;
+        this.rememberOwner(sessionId, retry.address);
+        return false;
+      }
+      // The nodes disagree (an owner restarting on a new address, say):
+      // back off and start over from the default node.
+      retry.redirects = 0;
+      if (sessionId !== undefined) this.ownerHints.delete(sessionId);
+      retry.address = this.addressFor(sessionId);
+    } else if (!last.retryable || this.closed) {
+      throw last;
+    } else if (last.code !== 'ERR_RETRY_SOON') {
+      if (sessionId !== undefined) this.ownerHints.delete(sessionId);
+      retry.address = this.failOver(retry.address);
+    }
+    if (retry.deadline - Date.now() <= 0) {
+      const cause = retry.informative ?? last;
+      throw new RemoteError(
+        cause.code,
+        `${what()} did not complete within ${retry.budget} ms (${retry.attempts} attempts); last error: ${cause.message}`,
+        cause.grpcCode,
+        cause.ownerAddress,
+        cause.handlerCode,
+        { cause },
+      );
+    }
+    return true;
   }
 }

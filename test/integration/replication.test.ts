@@ -107,6 +107,12 @@ describe('a replicated pair', () => {
     expect(session.owner).toBe('a');
     const result = await viaSecondary.apply<{ value: number }>(session.sessionId, { type: 'add', by: 2 });
     expect(result.reply.value).toBe(2);
+    // A client that knows no owner yet: its first attempt reaches the
+    // secondary, and the retry loop follows the redirect.
+    const fresh = new BatonClient({ nodes: [p.node('b').sessionAddress] });
+    clients.push(fresh);
+    const redirected = await fresh.apply<{ value: number }>(session.sessionId, { type: 'add', by: 3 });
+    expect(redirected).toMatchObject({ reply: { value: 5 }, version: 2, attempts: 2, deduplicated: false });
     // A session the secondary does not hold is the primary's to deny.
     const viaSecondaryOnly = new BatonClient({ nodes: [p.node('b').sessionAddress], deadlineMs: 2_000 });
     clients.push(viaSecondaryOnly);

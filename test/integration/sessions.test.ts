@@ -90,6 +90,27 @@ describe('the apply stream', () => {
   });
 });
 
+describe('apply, as the SDK makes it', () => {
+  it('rejects what it cannot send, and a refusal, without retrying or throwing at the call', async () => {
+    const session = await client.open<{ value: number }>('counter');
+    // A value JSON cannot encode: the returned promise rejects, the call itself does not throw.
+    const unencodable = client.apply(session.sessionId, { type: 'add', by: 1n });
+    await expect(unencodable).rejects.toThrow(/BigInt/);
+    await expect(client.apply(session.sessionId, { type: 'reject' })).rejects.toMatchObject({ code: 'ERR_OPERATION_REJECTED', handlerCode: 'COUNTER_REJECTED' });
+    const after = await client.apply<{ value: number }>(session.sessionId, { type: 'add' });
+    expect(after).toMatchObject({ version: 1, reply: { value: 1 }, attempts: 1 });
+  });
+
+  it('refuses every call once the client is shut down', async () => {
+    const closing = new BatonClient({ nodes: [daemon.sessionAddress] });
+    const session = await closing.open('counter');
+    closing.shutdown();
+    for (const transport of ['stream', 'unary'] as const) {
+      await expect(closing.apply(session.sessionId, { type: 'add' }, { transport })).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    }
+  });
+});
+
 /** An apply stream straight from the generated client, without the SDK. */
 function rawApplyStream() {
   const proto = loadBatonProto();
