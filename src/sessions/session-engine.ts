@@ -289,7 +289,8 @@ export class SessionEngine {
       return false;
     }
     if (!dedupeComplete && existing !== undefined) {
-      record.dedupe = mergeDedupe(existing.dedupe, record.dedupe, existing.version, this.options.dedupeWindow);
+      // The existing record is dropped below, so its window is free to reuse.
+      record.dedupe = mergeDedupe(existing.dedupe, record.dedupe, existing.version, this.options.dedupeWindow, true);
     }
     if (existing !== undefined) this.forget(existing);
     this.sessions.set(record.sessionId, record);

@@ -145,10 +145,35 @@ export function rememberOperation(record: SessionRecord, entry: DedupeEntry, win
  * those of `delta` (a change's new entries) newer than `heldVersion`, at
  * most `window` of them, the newest kept. One array, sized once: the
  * replica runs this for every change it receives.
+ *
+ * With `reuseHeld`, for a window dropped with its record (the replica
+ * replaces the record on every change), a full `held` takes the new
+ * entries in place, shifted as rememberOperation shifts an owner's, and is
+ * returned: no array per change once a session's window is full.
  */
-export function mergeDedupe(held: readonly DedupeEntry[], delta: readonly DedupeEntry[], heldVersion: number, window: number): DedupeEntry[] {
+export function mergeDedupe(
+  held: readonly DedupeEntry[],
+  delta: readonly DedupeEntry[],
+  heldVersion: number,
+  window: number,
+  reuseHeld = false,
+): DedupeEntry[] {
   let newer = 0;
   for (const d of delta) if (d.version > heldVersion) newer += 1;
+  if (reuseHeld && held.length === window) {
+    const out = held as DedupeEntry[];
+    // New entries that do not fit, and held ones that still do.
+    let skip = Math.max(0, newer - window);
+    const keep = window - (newer - skip);
+    for (let i = 0; i < keep; i++) out[i] = out[window - keep + i] as DedupeEntry;
+    let at = keep;
+    for (const d of delta) {
+      if (d.version <= heldVersion) continue;
+      if (skip > 0) skip -= 1;
+      else out[at++] = d;
+    }
+    return out;
+  }
   const length = Math.min(held.length + newer, window);
   const out = new Array<DedupeEntry>(length);
   // The oldest that do not fit: held ones first, then new ones.

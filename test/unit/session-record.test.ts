@@ -117,4 +117,18 @@ describe('mergeDedupe', () => {
     expect(held.map((d) => d.version)).toEqual([1, 2, 3]);
     expect(delta.map((d) => d.version)).toEqual([4, 5]);
   });
+
+  it('merges the same when it may reuse the held window, and reuses a full one only', () => {
+    for (const size of [1, 2, 4, 32]) {
+      for (let heldTo = 0; heldTo <= 6; heldTo++) {
+        for (const delta of [[], window(heldTo + 1, heldTo + 1), window(heldTo - 1, heldTo + 3), window(1, heldTo)]) {
+          const held = window(Math.max(1, heldTo - size + 1), heldTo);
+          const expected = reference(held, delta, heldTo, size).map((d) => d.opId);
+          const merged = mergeDedupe(held, delta, heldTo, size, true);
+          expect(merged.map((d) => d.opId)).toEqual(expected);
+          expect(merged === held).toBe(held.length === size);
+        }
+      }
+    }
+  });
 });
