@@ -169,8 +169,8 @@ export class BatonClient {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (this.closed || options.transport === 'unary') return this.applyWithRetry<R>(request, options, this.startRetry(sessionId, options));
     const retry = this.startRetry(sessionId, options);
+    if (this.closed || options.transport === 'unary') return this.applyWithRetry<R>(request, options, retry);
     retry.attempts = 1;
     try {
       return this.connection(retry.address)
