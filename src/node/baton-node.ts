@@ -18,7 +18,6 @@ import type { HostPort } from '../rpc/address.js';
 import { ControlServiceImpl } from '../rpc/control-service.js';
 import { loadBatonProto } from '../rpc/proto-loader.js';
 import { APPLY_BATCH_BYTES } from '../rpc/batch-writer.js';
-import { EMPTY_BYTES } from '../sessions/owned-bytes.js';
 import { SessionServiceImpl } from '../rpc/session-service.js';
 import { HandlerRegistry } from '../sessions/handler-registry.js';
 import { SessionEngine } from '../sessions/session-engine.js';
@@ -145,8 +144,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
 
   /** The replication record for one change of an owned session, encoded as the log keeps it. */
   private static encodeChange(event: EngineEvent, offset: number): Buffer {
-    // A deleted record's state is never read: none is shipped.
-    if (event.type === 'closed') return encodeRecord(event.record, { deleted: true, dedupeDelta: [], stateBytes: EMPTY_BYTES, offset });
+    if (event.type === 'closed') return encodeRecord(event.record, { deleted: true, dedupeDelta: [], offset });
     if (event.type === 'opened') return encodeRecord(event.record, { offset });
     // The change's own dedupe entry, with the reply the event carries.
     return encodeRecord(event.record, {

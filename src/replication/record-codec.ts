@@ -27,10 +27,9 @@ export interface DeltaDedupe {
 
 /** How a record is written for replication instead of a snapshot (toWire, encodeRecord). */
 export interface RecordEncoding {
-  /** Write these bytes as the state instead of the record's own (a deleted record's none). */
-  readonly stateBytes?: Uint8Array;
   /** Write only these dedupe entries (a delta), with dedupe_complete false. */
   readonly dedupeDelta?: readonly DeltaDedupe[];
+  /** The session was closed: its state is never read again, so none is written. */
   readonly deleted?: boolean;
   /** The replication offset (field 12); a snapshot has none. */
   readonly offset?: number;
@@ -62,7 +61,7 @@ export function toWire(record: SessionRecord, how: RecordEncoding = {}): WireRec
     owner: record.owner,
     epoch: record.epoch,
     schemaVersion: record.schemaVersion,
-    state: how.stateBytes ?? ownedEncoded(record.state, 'latin1'),
+    state: how.deleted === true ? EMPTY_BYTES : ownedEncoded(record.state, 'latin1'),
     timers: record.timers as TimerEntry[],
     dedupe: wireWindow(how.dedupeDelta ?? record.dedupe),
     dedupeComplete: how.dedupeDelta === undefined,
@@ -104,8 +103,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   const idLength = Buffer.byteLength(record.sessionId, 'utf8');
   const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
   const ownerLength = Buffer.byteLength(record.owner, 'utf8');
-  // A snapshot's state and replies are the record's byte strings; a change's, the bytes it carries.
-  const state: string | Uint8Array = how.stateBytes ?? record.state;
+  const state = how.deleted === true ? '' : record.state;
   const dedupe: readonly DeltaDedupe[] = how.dedupeDelta ?? record.dedupe;
   const complete = how.dedupeDelta === undefined;
   measured.reset();
@@ -131,7 +129,7 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
   pos = writeStringField(buf, pos, 4, record.owner, ownerLength, 'utf8');
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
-  pos = writeBytesOrByteString(buf, pos, 7, state);
+  pos = writeStringField(buf, pos, 7, state, state.length, 'latin1');
   for (const t of record.timers) {
     pos = openNested(buf, pos, 8, t.timerId);
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
@@ -324,8 +322,8 @@ export function scanRecord(bytes: Buffer): RecordHead {
  * directly instead of through protobufjs: 64-bit fields become numbers
  * without Long objects, session types and owners are shared strings, and
  * the bytes the record keeps are copied once out of `bytes` (usually a
- * slice of a large Redis reply): the state into a buffer of its own, the
- * dedupe replies into byte strings (see DedupeEntry).
+ * slice of a large Redis reply): the state and the dedupe replies into
+ * byte strings (see SessionRecord.state and DedupeEntry).
  */
 export function decodeRecord(bytes: Uint8Array): SessionRecord {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

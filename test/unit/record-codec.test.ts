@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, scanRecord, toWire, withOffset } from '../../src/replication/record-codec.js';
+import type { RecordEncoding } from '../../src/replication/record-codec.js';
 import { loadProtobufRoot } from '../../src/rpc/proto-loader.js';
 import { EMPTY_BYTES } from '../../src/sessions/owned-bytes.js';
 import { dedupeEntry, fromByteString, NO_OPERATIONS, NO_TIMERS, toByteString } from '../../src/sessions/session-record.js';
@@ -194,20 +195,23 @@ describe('encodeRecord', () => {
     }
   });
 
-  it('writes a replicated change as protobufjs writes its wire form: delta, deleted, offset and state bytes', () => {
-    const r = record();
-    const state = Buffer.from([0, 0xfe, 0x41]);
+  it('writes a replicated change as protobufjs writes its wire form: delta, deleted (no state), offset and state bytes', () => {
+    const r = record({ state: toByteString(Buffer.from([0, 0xfe, 0x41])) });
     const delta = [{ opId: 'client:9', version: 7, reply: Buffer.from([0xff, 0]) }];
     const changes = [
-      { stateBytes: state, dedupeDelta: delta, offset: 41 },
-      { stateBytes: state, offset: 2 ** 33 },
-      { stateBytes: EMPTY_BYTES, dedupeDelta: [], deleted: true, offset: 42 },
+      { dedupeDelta: delta, offset: 41 },
+      { offset: 2 ** 33 },
+      { dedupeDelta: [], deleted: true, offset: 42 },
       { dedupeDelta: [], offset: 1 },
     ];
     for (const how of changes) {
       const byProtobufjs = encodeWire(toWire(r, how) as unknown as Record<string, unknown>);
       expect(readByProtobufjs(encodeRecord(r, how))).toEqual(readByProtobufjs(byProtobufjs));
     }
+    // A closed session's last record ships no state; any other ships the record's.
+    const stateOf = (how: RecordEncoding): Uint8Array => (recordType.decode(encodeRecord(r, how)) as unknown as { state: Uint8Array }).state;
+    expect(stateOf({ dedupeDelta: [], deleted: true, offset: 42 })).toHaveLength(0);
+    expect(Buffer.from(stateOf({ offset: 1 }))).toEqual(Buffer.from([0, 0xfe, 0x41]));
   });
 
   it('gives a snapshot encoding its replication offset by appending the field, as if encoded with it', () => {
