@@ -160,22 +160,9 @@ export function mergeDedupe(
 ): DedupeEntry[] {
   let newer = 0;
   for (const d of delta) if (d.version > heldVersion) newer += 1;
-  if (reuseHeld && held.length === window) {
-    const out = held as DedupeEntry[];
-    // New entries that do not fit, and held ones that still do.
-    let skip = Math.max(0, newer - window);
-    const keep = window - (newer - skip);
-    for (let i = 0; i < keep; i++) out[i] = out[window - keep + i] as DedupeEntry;
-    let at = keep;
-    for (const d of delta) {
-      if (d.version <= heldVersion) continue;
-      if (skip > 0) skip -= 1;
-      else out[at++] = d;
-    }
-    return out;
-  }
   const length = Math.min(held.length + newer, window);
-  const out = new Array<DedupeEntry>(length);
+  // Reused, the held entries move forward within their own array: each is read before its place is written.
+  const out = reuseHeld && held.length === window ? (held as DedupeEntry[]) : new Array<DedupeEntry>(length);
   // The oldest that do not fit: held ones first, then new ones.
   const drop = held.length + newer - length;
   let at = 0;
