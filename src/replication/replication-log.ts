@@ -46,6 +46,7 @@ export class ReplicationLog {
     return this.bytes;
   }
 
+  /** Lowest offset a replica may hold to resume from the backlog. */
   get firstResumableOffset(): number {
     return this.last - (this.slots.length - this.head);
   }
@@ -69,6 +70,7 @@ export class ReplicationLog {
     return this.last;
   }
 
+  /** True when a replica at `offset` of `replicationId` can resume from the backlog. */
   canResume(replicationId: string, offset: number): boolean {
     return replicationId === this.replicationId && offset >= this.firstResumableOffset && offset <= this.last;
   }
@@ -83,6 +85,7 @@ export class ReplicationLog {
     return out;
   }
 
+  /** Bytes and age of the changes after `offset` still in the backlog (replica lag). */
   lagAfter(offset: number): { records: number; bytes: number; ms: number } {
     if (offset >= this.last) return { records: 0, bytes: 0, ms: 0 };
     const start = this.head + Math.max(0, offset - this.firstResumableOffset);
@@ -92,15 +95,15 @@ export class ReplicationLog {
     return { records: this.last - offset, bytes, ms: oldest === undefined ? 0 : Date.now() - oldest };
   }
 
+  /** Calls `listener` after every append; returns the unsubscribe function. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Lets the oldest change kept go. */
   private drop(): void {
-    const slot = this.slots[this.head] as number;
-    this.bytes -= this.store.sizeOf(slot);
-    this.store.release(slot);
+    this.bytes -= this.store.release(this.slots[this.head] as number);
     this.head += 1;
   }
 }

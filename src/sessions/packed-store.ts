@@ -74,26 +74,30 @@ export class PackedStore {
 
   /** The record's bytes: a view that stays right whatever happens to the slot later. */
   bytes(slot: PackedSlot): Buffer {
-    const start = slot - Math.floor(slot / CHUNK_BYTES) * CHUNK_BYTES + LENGTH_BYTES;
-    return this.chunkOf(slot).subarray(start, start + this.sizeOf(slot));
+    const chunk = this.chunkOf(slot);
+    const start = (slot % CHUNK_BYTES) + LENGTH_BYTES;
+    return chunk.subarray(start, start + chunk.readUInt32LE(start - LENGTH_BYTES));
   }
 
   /** The record's length in bytes, read without making a view. */
   sizeOf(slot: PackedSlot): number {
-    return this.chunkOf(slot).readUInt32LE(slot - Math.floor(slot / CHUNK_BYTES) * CHUNK_BYTES);
+    return this.chunkOf(slot).readUInt32LE(slot % CHUNK_BYTES);
   }
 
-  /** Forgets the record; its space comes back with its chunk's. */
-  release(slot: PackedSlot): void {
+  /** Forgets the record; its space comes back with its chunk's. Returns the record's length in bytes. */
+  release(slot: PackedSlot): number {
     const index = Math.floor(slot / CHUNK_BYTES);
-    const freed = LENGTH_BYTES + this.sizeOf(slot);
+    const size = this.sizeOf(slot);
+    const freed = LENGTH_BYTES + size;
     const live = (this.live[index] as number) - freed;
     this.live[index] = live;
     this.records -= 1;
     this.liveBytes -= freed;
-    if (index === this.current) return;
-    if (live === 0) this.dropChunk(index);
-    else if (live < (this.chunks[index] as Buffer).length * EVACUATE_BELOW) this.marked.add(index);
+    if (index !== this.current) {
+      if (live === 0) this.dropChunk(index);
+      else if (live < (this.chunks[index] as Buffer).length * EVACUATE_BELOW) this.marked.add(index);
+    }
+    return size;
   }
 
   /** Whether sweeps should move this record (its chunk is being emptied). */
