@@ -91,7 +91,7 @@ describe('the apply stream', () => {
 });
 
 describe('apply, as the SDK makes it', () => {
-  it('rejects what it cannot send, and a refusal, without retrying or throwing at the call', async () => {
+  it('rejects what it cannot send, and passes a refusal on, through the returned promise', async () => {
     const session = await client.open<{ value: number }>('counter');
     // A value JSON cannot encode: the returned promise rejects, the call itself does not throw.
     const unencodable = client.apply(session.sessionId, { type: 'add', by: 1n });
