@@ -1,11 +1,14 @@
 // Command line of `npm run bench` and the settings of each mode.
 import { parseArgs } from 'node:util';
 
-export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency N] [-- --figures LIST]
+export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency LIST] [-- --figures LIST]
 
   --quick           smoke check: fewer and shorter rounds, 20k sessions for memory (under 2 minutes)
   --rounds N        rounds per measurement (default: 5, quick: 3)
-  --concurrency N   operations in flight per system in the closed-loop rounds (default: 64)
+  --concurrency LIST
+                    operations in flight per system in the closed loop, e.g. "64" or "64,256,1024"
+                    (default: 64,256,1024); with several, a sweep runs each system at each of them
+                    and its peak rounds run where it did best
   --figures LIST    measure only these figures, e.g. "6" or "1,6" (default: all of 1, 4 and 6;
                     figure 4 loads the snapshot the figure 6 pass leaves, so it runs that pass too);
                     a partial run does not replace bench/results/latest.json
@@ -14,7 +17,8 @@ export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --co
 
 /** Shared by both modes. */
 const COMMON = {
-  concurrency: 64,
+  /** Operations in flight swept for each system's peak, ascending; the first also warms up and opens sessions. */
+  concurrency: [64, 256, 1024],
   /** Counter sessions the apply load spreads over. */
   sessions: 1_000,
   /** Open-loop bound: more in flight than this and the operation is counted as dropped. */
@@ -24,8 +28,8 @@ const COMMON = {
 };
 
 const MODES = {
-  full: { ...COMMON, mode: 'full', rounds: 5, warmupMs: 3_000, measureMs: 6_000, memorySessions: 100_000, hotSessions: 5_000, watchdogMs: 15 * 60_000 },
-  quick: { ...COMMON, mode: 'quick', rounds: 3, warmupMs: 1_000, measureMs: 1_500, memorySessions: 20_000, hotSessions: 500, watchdogMs: 3 * 60_000 },
+  full: { ...COMMON, mode: 'full', rounds: 5, warmupMs: 3_000, sweepMs: 2_000, measureMs: 6_000, memorySessions: 100_000, hotSessions: 5_000, watchdogMs: 15 * 60_000 },
+  quick: { ...COMMON, mode: 'quick', rounds: 3, warmupMs: 1_000, sweepMs: 500, measureMs: 1_500, memorySessions: 20_000, hotSessions: 500, watchdogMs: 3 * 60_000 },
 };
 
 /** The figures `npm run bench` can measure; the others are reported as not measured. */
@@ -40,6 +44,18 @@ function figureList(raw) {
     );
   }
   return MEASURABLE_FIGURES.filter((f) => figures.includes(f));
+}
+
+/** Most operations one load worker keeps in flight: past this, the worker measures itself, not the system. */
+const MAX_CONCURRENCY = 16_384;
+
+/** Distinct positive integers, ascending. */
+function concurrencyList(raw) {
+  const levels = raw.split(',').map((level) => Number(level.trim()));
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY)) {
+    throw new Error(`--concurrency takes a comma-separated list of integers from 1 to ${MAX_CONCURRENCY}, got "${raw}"\n${USAGE}`);
+  }
+  return [...new Set(levels)].sort((a, b) => a - b);
 }
 
 function positiveInt(name, raw) {
@@ -70,7 +86,7 @@ export function parseBenchOptions(argv) {
   if (parsed.table !== undefined) return { table: parsed.table };
   const settings = { ...(parsed.quick ? MODES.quick : MODES.full) };
   if (parsed.rounds !== undefined) settings.rounds = positiveInt('rounds', parsed.rounds);
-  if (parsed.concurrency !== undefined) settings.concurrency = positiveInt('concurrency', parsed.concurrency);
+  if (parsed.concurrency !== undefined) settings.concurrency = concurrencyList(parsed.concurrency);
   settings.figures = parsed.figures === undefined ? MEASURABLE_FIGURES : figureList(parsed.figures);
   return settings;
 }

@@ -25,6 +25,7 @@ import { startRedisServer } from './harness/redis-server.mjs';
 
 const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] [--node-arg=FLAG ...]';
 const ROUND_WARMUP_MS = 2_000;
+const WARMUP_CONCURRENCY = 64;
 
 function fail(message) {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -72,9 +73,9 @@ process.on('exit', () => registry.killAllNow());
 try {
   const redis = await startRedisServer(registry, tempDir);
   const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis, nodeArgs: options.nodeArgs });
-  const settings = { sessions: options.sessions, concurrency: 64, maxInFlight: 5_000 };
+  const settings = { sessions: options.sessions, maxInFlight: 5_000 };
   const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings });
-  await load.closedLoop(ROUND_WARMUP_MS);
+  await load.closedLoop(ROUND_WARMUP_MS, WARMUP_CONCURRENCY);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
   for (let round = 1; round <= options.rounds; round++) {
     if (options.gapMs > 0) await sleep(options.gapMs);

@@ -9,6 +9,8 @@ const SETUP_TIMEOUT_MS = 120_000;
 /** Slack over a measurement's own duration before its answer counts as lost. */
 const ANSWER_SLACK_MS = 30_000;
 const OP = { type: 'add' };
+/** Sessions opened at once before a system is measured. */
+const OPEN_CONCURRENCY = 64;
 /** A round where more operations than this fail measures a broken system, not a slow one: the run stops. */
 const MAX_ERROR_RATIO = 0.01;
 
@@ -25,15 +27,14 @@ export class ApplyLoad {
   static async start(registry, { key, label, addresses, serverPids, settings }) {
     const worker = IpcChild.fork(registry, `load worker (${label})`, LOAD_WORKER_PATH);
     await worker.request('connect', { addresses }, SETUP_TIMEOUT_MS);
-    const opened = await worker.request('open', { prefix: `${key}-`, count: settings.sessions, concurrency: settings.concurrency }, SETUP_TIMEOUT_MS);
+    const opened = await worker.request('open', { prefix: `${key}-`, count: settings.sessions, concurrency: OPEN_CONCURRENCY }, SETUP_TIMEOUT_MS);
     if (opened.errors > 0) throw new Error(`${label}: ${opened.errors} of ${settings.sessions} sessions failed to open: ${opened.firstError}`);
     return new ApplyLoad(key, label, worker, serverPids, settings);
   }
 
-  /** Closed loop with settings.concurrency operations in flight for `durationMs`. */
-  async closedLoop(durationMs) {
-    const { sessions, concurrency } = this.settings;
-    return this.#measured('closedLoop', { prefix: `${this.key}-`, count: sessions, concurrency, durationMs, op: OP }, durationMs);
+  /** Closed loop with `concurrency` operations in flight for `durationMs`. */
+  async closedLoop(durationMs, concurrency) {
+    return this.#measured('closedLoop', { prefix: `${this.key}-`, count: this.settings.sessions, concurrency, durationMs, op: OP }, durationMs);
   }
 
   /** Open loop at `rate` operations per second for `durationMs`. */

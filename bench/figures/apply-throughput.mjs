@@ -1,9 +1,15 @@
 // Figure 1: apply throughput and latency through the SDK's streaming path
 // (BatonClient.apply, default transport): Baton with replication off (one
 // daemon), sync and async (a pair), beside the Redis baseline. Every system
-// serves the same sessions with the same number of operations in flight,
-// and their rounds are interleaved in a rotating order so that the
-// machine's noise falls on all of them alike.
+// serves the same sessions, and their rounds are interleaved in a rotating
+// order so that the machine's noise falls on all of them alike.
+//
+// A closed loop's throughput is at most (operations in flight) / (round
+// trip), so at a fixed number in flight a system with a longer round trip
+// (a pair in sync mode waits for its replica) reads lower even with CPU to
+// spare. A peak is where a system saturates: a sweep runs every system at
+// every level of settings.concurrency, and its peak rounds run at the level
+// where it did best.
 import { startBaselineServer } from '../harness/baseline-server.mjs';
 import { startBatonSystem } from '../harness/baton-system.mjs';
 import { figureRow, measured, notMeasured } from '../report/figure-row.mjs';
@@ -30,12 +36,34 @@ async function interleaved(systems, rounds, measure, progress, what) {
   for (let round = 0; round < rounds; round++) {
     const order = systems.map((_, i) => systems[(i + round) % systems.length]);
     for (const system of order) {
-      const result = await measure(system);
+      const result = await measure(system, round);
       results[system.key].push(result);
-      progress(`${what} round ${round + 1}/${rounds} ${system.label}: ${describe(result)}`);
+      progress(`${what(round)} ${system.label}: ${describe(result)}`);
     }
   }
   return results;
+}
+
+/**
+ * One closed-loop pass of every system at every level of `levels`;
+ * resolves with { results: { key: [{ concurrency, opsPerSec, p50, p99 }] },
+ * chosen: { key: the level of its highest throughput } }.
+ */
+async function sweep(systems, levels, durationMs, progress) {
+  const passes = await interleaved(
+    systems,
+    levels.length,
+    (s, i) => s.closedLoop(durationMs, levels[i]),
+    progress,
+    (i) => `sweep ${levels[i]} in flight`,
+  );
+  const results = {};
+  const chosen = {};
+  for (const [key, rounds] of Object.entries(passes)) {
+    results[key] = rounds.map((r, i) => ({ concurrency: levels[i], opsPerSec: r.opsPerSec, p50: r.latency?.p50 ?? null, p99: r.latency?.p99 ?? null }));
+    chosen[key] = results[key].reduce((best, r) => (r.opsPerSec > best.opsPerSec ? r : best)).concurrency;
+  }
+  return { results, chosen };
 }
 
 function describe(r) {
@@ -80,27 +108,37 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
     );
     systems.push(...started.filter((system) => system !== undefined));
     systems.push(await ApplyLoad.start(registry, { key: 'baseline', label: 'Redis baseline', addresses: [baseline.address], serverPids: [baseline.pid, redis.pid], settings }));
+    const levels = settings.concurrency;
     for (const system of systems) {
       progress(`warming up ${system.label} for ${settings.warmupMs} ms`);
-      await system.closedLoop(settings.warmupMs);
+      await system.closedLoop(settings.warmupMs, levels[0]);
     }
+    const swept = levels.length > 1 ? await sweep(systems, levels, settings.sweepMs, progress) : undefined;
+    const chosen = swept?.chosen ?? Object.fromEntries(systems.map((s) => [s.key, levels[0]]));
+    if (swept !== undefined) progress(`peak rounds at ${systems.map((s) => `${s.label} ${chosen[s.key]}`).join(', ')} in flight`);
     // In the replicated modes, the owner's replication lag is sampled during each peak round.
     const peak = await interleaved(
       systems,
       settings.rounds,
       async (s) => {
         const sampler = s.ownerControl === undefined ? undefined : new LagSampler(s.ownerControl);
-        const result = await s.closedLoop(settings.measureMs);
+        const result = await s.closedLoop(settings.measureMs, chosen[s.key]);
         return sampler === undefined ? result : { ...result, replicationLag: sampler.stop() };
       },
       progress,
-      'peak',
+      (round) => `peak round ${round + 1}/${settings.rounds}`,
     );
     const halfRates = Object.fromEntries(
       systems.map((s) => [s.key, Math.max(1, Math.round(spread(peak[s.key].map((r) => r.opsPerSec)).median / 2))]),
     );
-    const half = await interleaved(systems, settings.rounds, (s) => s.openLoop(halfRates[s.key], settings.measureMs), progress, 'half-peak');
-    return { peak, half, halfRates, unavailable };
+    const half = await interleaved(
+      systems,
+      settings.rounds,
+      (s) => s.openLoop(halfRates[s.key], settings.measureMs),
+      progress,
+      (round) => `half-peak round ${round + 1}/${settings.rounds}`,
+    );
+    return { peak, half, halfRates, concurrency: chosen, sweep: swept?.results, unavailable };
   } finally {
     for (const system of systems) await system.stop();
     await Promise.all(children.map((child) => registry.stop(child)));
@@ -139,8 +177,37 @@ function lagRows({ key, rowName }, { peak, unavailable }) {
   ];
 }
 
+/** The levels a run swept (a run before 2026-12-05 kept one number) and where each system's peak rounds ran. */
+function levelsOf(apply, settings) {
+  const levels = [settings.concurrency].flat();
+  const chosen = apply.concurrency ?? new Proxy({}, { get: () => levels[0] });
+  return { levels, chosen };
+}
+
+/** Where a system's peak rounds ran, for the peak rows' notes. */
+function peakNote(key, apply, settings) {
+  const { levels, chosen } = levelsOf(apply, settings);
+  const at = `Baton at ${chosen[key]} operations in flight, baseline at ${chosen.baseline}`;
+  if (key !== 'off') return `closed loop; ${at}`;
+  const how =
+    levels.length > 1
+      ? `each system at the number of operations in flight (of ${levels.join(', ')}) where it did best in a sweep of one ${settings.sweepMs / 1000} s pass per level (see the sync vs off row)`
+      : `${levels[0]} operations in flight`;
+  return `closed loop over ${settings.sessions} sessions, ${settings.measureMs / 1000} s per round, ${how}; ${at}`;
+}
+
+/** The sweep's figures, for the sync vs off row's note. */
+function sweepNote(apply, settings) {
+  if (apply.sweep === undefined) return undefined;
+  const { levels } = levelsOf(apply, settings);
+  const named = { ...Object.fromEntries(MODES.map((m) => [m.key, m.rowName])), baseline: 'baseline' };
+  const lines = Object.entries(apply.sweep).map(([key, results]) => `${named[key] ?? key} ${results.map((r) => Math.round(r.opsPerSec).toLocaleString('en-US')).join(' / ')}`);
+  return `sweep, ops/s at ${levels.join(' / ')} in flight (one pass each): ${lines.join('; ')}`;
+}
+
 /** The four rows of one Baton mode. */
-function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, settings) {
+function modeRows({ key, rowName }, apply, settings) {
+  const { peak, half, halfRates, unavailable } = apply;
   const base = { figure: '1', paired: true, baselineName: BASELINE_NAME };
   const missing = unavailable[key] !== undefined || peak[key] === undefined;
   const baton = (rounds, pick, extra) => (missing ? notMeasured(unavailable[key] ?? 'not run') : side(rounds, pick, extra));
@@ -151,7 +218,7 @@ function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, sett
       baseline: side(peak.baseline, (r) => r.opsPerSec),
       goal: key === 'sync' ? `>= ${SYNC_RATIO_GOAL}x baseline` : null,
       goalCheck: key === 'sync' ? (row) => row.ratio !== null && row.ratio.median >= SYNC_RATIO_GOAL : undefined,
-      note: key === 'off' ? `closed loop, ${settings.concurrency} operations in flight over ${settings.sessions} sessions, ${settings.measureMs / 1000} s per round (every mode)` : undefined,
+      note: missing ? undefined : peakNote(key, apply, settings),
     }),
     figureRow({
       ...base, id: `apply.${key}.peak.p50`, name: `Apply p50 at peak, ${rowName}`, unit: 'ms', better: 'lower',
@@ -181,7 +248,8 @@ function modeRows({ key, rowName }, { peak, half, halfRates, unavailable }, sett
  * Sync replication's peak against replication off, measured in the same
  * rounds (the issue's other sync goal): what waiting for the replica costs.
  */
-function syncCostRow({ peak, unavailable }) {
+function syncCostRow(apply, settings) {
+  const { peak, unavailable } = apply;
   const missing = (key) => unavailable[key] !== undefined || peak[key] === undefined;
   const of = (key) => (missing(key) ? notMeasured(unavailable[key] ?? 'not run') : side(peak[key], (r) => r.opsPerSec));
   return figureRow({
@@ -189,10 +257,11 @@ function syncCostRow({ peak, unavailable }) {
     baton: of('sync'), baseline: of('off'), baselineName: 'replication off', paired: true,
     goal: `>= ${SYNC_VS_OFF_GOAL}x replication off`,
     goalCheck: (row) => row.ratio !== null && row.ratio.median >= SYNC_VS_OFF_GOAL,
+    note: sweepNote(apply, settings),
   });
 }
 
 /** The figure-1 rows, from runApplyBenchmark's rounds. */
 export function applyRows(apply, settings) {
-  return [...MODES.flatMap((mode) => [...modeRows(mode, apply, settings), ...lagRows(mode, apply)]), syncCostRow(apply)];
+  return [...MODES.flatMap((mode) => [...modeRows(mode, apply, settings), ...lagRows(mode, apply)]), syncCostRow(apply, settings)];
 }

@@ -28,6 +28,8 @@ import { openPaddedSessions, UNPADDED_STATE_BYTES } from './padded-sessions.mjs'
 const OVERHEAD_GOAL_BYTES = 300;
 const WARM_SESSIONS = 1_000;
 const CONCURRENCY = 128;
+/** Operations in flight while the warm-up load grows the daemon's gRPC buffers. */
+const WARM_CONCURRENCY = 64;
 const TIMEOUT_MS = 300_000;
 /** The smallest --backlog-bytes the daemon accepts. */
 const MIN_BACKLOG_BYTES = 1024;
@@ -108,7 +110,7 @@ async function memoryPass({ registry, redis, tempDir, settings, progress }, idle
     progress(`${label}: warming up a fresh daemon (${WARM_SESSIONS} sessions, ${settings.warmupMs} ms of load)`);
     await openPaddedSessions(worker, 'warm-', WARM_SESSIONS, stateBytes);
     const op = { type: 'pad', bytes: stateBytes - UNPADDED_STATE_BYTES };
-    await worker.request('closedLoop', { prefix: 'warm-', count: WARM_SESSIONS, concurrency: settings.concurrency, durationMs: settings.warmupMs, op }, TIMEOUT_MS);
+    await worker.request('closedLoop', { prefix: 'warm-', count: WARM_SESSIONS, concurrency: WARM_CONCURRENCY, durationMs: settings.warmupMs, op }, TIMEOUT_MS);
     // V8 grows its young generation only while much of what is allocated
     // survives, as when sessions are opened, not under the load above. One
     // step's worth of sessions, opened then closed, grows it to the size

@@ -36,7 +36,7 @@ function layout(lines) {
 function baselines(rows) {
   const named = (id) => rows.find((r) => r.id === id)?.baselineName;
   const out = [];
-  if (named('apply.off.peak') !== undefined) out.push(`figure 1, ${named('apply.off.peak')} (same SDK, sessions and operations in flight)`);
+  if (named('apply.off.peak') !== undefined) out.push(`figure 1, ${named('apply.off.peak')} (same SDK and sessions; operations in flight as the peak notes say)`);
   if (named('bootstrap.time') !== undefined) out.push(`figure 4, ${named('bootstrap.time')}`);
   if (rows.some((r) => r.figure === '6' && r.baton.status === 'measured')) out.push("figure 6, the state's own size");
   return out;
