@@ -9,7 +9,8 @@ import { PROTOCOL_MAX, PROTOCOL_MIN, RELEASE } from '../release.js';
 import { DurabilityGate } from '../replication/durability-gate.js';
 import type { PeerIdentity } from '../replication/peer-identity.js';
 import { receivedBatch } from '../replication/encoded-batch.js';
-import { encodeRecord, toWire } from '../replication/record-codec.js';
+import { EngineChangeEncoder } from '../replication/change-encoder.js';
+import { toWire } from '../replication/record-codec.js';
 import { peerClient, ReplicaLink } from '../replication/replica-link.js';
 import { ReplicationLog } from '../replication/replication-log.js';
 import { ReplicationSource } from '../replication/replication-source.js';
@@ -84,7 +85,7 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   private stopping: Promise<void> | undefined;
   private boundSession: HostPort | undefined;
   private boundControl: HostPort | undefined;
-  readonly log: ReplicationLog;
+  readonly log: ReplicationLog<EngineEvent>;
   readonly gate: DurabilityGate;
   private readonly identity: { -readonly [K in keyof PeerIdentity]: PeerIdentity[K] };
   private source: ReplicationSource | undefined;
@@ -114,9 +115,9 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
     this.engine.pause('starting');
     this.packer = new IdlePacker(this.engine, options.packIdleMs);
     // Without a peer nothing can ever resume from the backlog: keep none.
-    this.log = new ReplicationLog(options.peer === undefined ? 0 : options.backlogBytes);
+    this.log = new ReplicationLog(options.peer === undefined ? 0 : options.backlogBytes, new EngineChangeEncoder());
     this.gate = new DurabilityGate(options.durability, options.minReplicas);
-    this.engine.onEvent((event) => this.log.append((offset) => BatonNode.encodeChange(event, offset)));
+    this.engine.onEvent((event) => this.log.append(event));
     this.identity = {
       cluster: options.cluster,
       nodeId: options.nodeId,
@@ -141,17 +142,6 @@ export class BatonNode extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   readonly engine: SessionEngine;
-
-  /** The replication record for one change of an owned session, encoded as the log keeps it. */
-  private static encodeChange(event: EngineEvent, offset: number): Buffer {
-    if (event.type === 'closed') return encodeRecord(event.record, { deleted: true, dedupeDelta: [], offset });
-    if (event.type === 'opened') return encodeRecord(event.record, { offset });
-    // The change's own dedupe entry, with the reply the event carries.
-    return encodeRecord(event.record, {
-      dedupeDelta: [{ opId: event.opId, version: event.record.version, reply: event.reply }],
-      offset,
-    });
-  }
 
   /**
    * Starts a node: loads handlers, binds its ports, bootstraps from the Redis

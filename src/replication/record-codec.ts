@@ -72,7 +72,7 @@ export function toWire(record: SessionRecord, how: RecordEncoding = {}): WireRec
   };
 }
 
-/** encodeRecord's measurements: per timer, then per dedupe entry, its message's size and its id's UTF-8 length. */
+/** measureRecord's measurements, read back in order by writeRecord: the UTF-8 lengths of the session id, type and owner, then per timer and per dedupe entry its message's size and its id's UTF-8 length. */
 const measured = new Measured();
 
 /** Measures a TimerRecord or DedupeRecord (an id, a number, bytes); returns its bytes as a field. */
@@ -100,33 +100,54 @@ function openNested(buf: Buffer, pos: number, field: number, id: string): number
  * of the window and a fork per nested message.
  */
 export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): Buffer {
-  const idLength = Buffer.byteLength(record.sessionId, 'utf8');
-  const typeLength = Buffer.byteLength(record.sessionType, 'utf8');
-  const ownerLength = Buffer.byteLength(record.owner, 'utf8');
-  const state = how.deleted === true ? '' : record.state;
+  const size = measureRecord(record, how);
+  const buf = Buffer.allocUnsafe(size);
+  writeRecord(buf, 0, record, how, size);
+  return buf;
+}
+
+/** The record's state as encoded: none for a deleted one. */
+const stateOf = (record: SessionRecord, how: RecordEncoding): string => (how.deleted === true ? '' : record.state);
+
+/**
+ * Bytes of `record` encoded as encodeRecord does. Its measurements are kept
+ * for the writeRecord call that must follow, with the same arguments,
+ * before anything else is measured: so a caller can write the record
+ * straight into memory it already has (the replication backlog's store).
+ */
+export function measureRecord(record: SessionRecord, how: RecordEncoding = {}): number {
+  const state = stateOf(record, how);
   const dedupe: readonly DeltaDedupe[] = how.dedupeDelta ?? record.dedupe;
-  const complete = how.dedupeDelta === undefined;
   measured.reset();
   let size =
-    delimitedSize(idLength) +
-    delimitedSize(typeLength) +
+    delimitedSize(measured.add(Buffer.byteLength(record.sessionId, 'utf8'))) +
+    delimitedSize(measured.add(Buffer.byteLength(record.sessionType, 'utf8'))) +
     varintFieldSize(record.version) +
-    delimitedSize(ownerLength) +
+    delimitedSize(measured.add(Buffer.byteLength(record.owner, 'utf8'))) +
     varintFieldSize(record.epoch) +
     varintFieldSize(record.schemaVersion) +
     delimitedSize(state.length) +
-    (complete ? 2 : 0) + // dedupe_complete = true
+    (how.dedupeDelta === undefined ? 2 : 0) + // dedupe_complete = true
     (how.deleted === true ? 2 : 0) +
     varintFieldSize(how.offset ?? 0) +
     varintFieldSize(record.createdAtMs) +
     varintFieldSize(record.updatedAtMs);
   for (const t of record.timers) size += nestedSize(t.timerId, t.deadlineMs, t.payload.length);
   for (const d of dedupe) size += nestedSize(d.opId, d.version, d.reply.length);
-  const buf = Buffer.allocUnsafe(size);
-  let pos = writeStringField(buf, 0, 1, record.sessionId, idLength, 'utf8');
-  pos = writeStringField(buf, pos, 2, record.sessionType, typeLength, 'utf8');
+  return size;
+}
+
+/**
+ * Writes what measureRecord just measured (`size` bytes) at `pos` of `buf`;
+ * returns the position after it.
+ */
+export function writeRecord(buf: Buffer, pos: number, record: SessionRecord, how: RecordEncoding, size: number): number {
+  const start = pos;
+  const state = stateOf(record, how);
+  pos = writeStringField(buf, pos, 1, record.sessionId, measured.next(), 'utf8');
+  pos = writeStringField(buf, pos, 2, record.sessionType, measured.next(), 'utf8');
   pos = writeVarintField(buf, pos, 3, record.version);
-  pos = writeStringField(buf, pos, 4, record.owner, ownerLength, 'utf8');
+  pos = writeStringField(buf, pos, 4, record.owner, measured.next(), 'utf8');
   pos = writeVarintField(buf, pos, 5, record.epoch);
   pos = writeVarintField(buf, pos, 6, record.schemaVersion);
   pos = writeStringField(buf, pos, 7, state, state.length, 'latin1');
@@ -135,18 +156,18 @@ export function encodeRecord(record: SessionRecord, how: RecordEncoding = {}): B
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
-  for (const d of dedupe) {
+  for (const d of how.dedupeDelta ?? record.dedupe) {
     pos = openNested(buf, pos, 9, d.opId);
     pos = writeVarintField(buf, pos, 2, d.version);
     pos = writeBytesOrByteString(buf, pos, 3, d.reply);
   }
-  if (complete) pos = writeVarintField(buf, pos, 10, 1);
+  if (how.dedupeDelta === undefined) pos = writeVarintField(buf, pos, 10, 1);
   if (how.deleted === true) pos = writeVarintField(buf, pos, 11, 1);
   pos = writeVarintField(buf, pos, 12, how.offset ?? 0);
   pos = writeVarintField(buf, pos, 13, record.createdAtMs);
   pos = writeVarintField(buf, pos, 14, record.updatedAtMs);
-  if (pos !== size) throw new Error(`encodeRecord wrote ${pos} bytes of ${size} for session "${record.sessionId}"`);
-  return buf;
+  if (pos - start !== size) throw new Error(`encodeRecord wrote ${pos - start} bytes of ${size} for session "${record.sessionId}"`);
+  return pos;
 }
 
 /**

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { PackedStore } from '../sessions/packed-store.js';
 
-/** Encodes the change that gets `offset` (a baton.v1.SessionRecord carrying it). */
-export type EncodeChange = (offset: number) => Uint8Array;
+/**
+ * How the log encodes a change of type T with the offset it gets (a
+ * baton.v1.SessionRecord carrying it): measured first, then written
+ * straight into the backlog's store, with no buffer of its own.
+ */
+export interface ChangeEncoder<T> {
+  /** Bytes of `change` encoded with `offset`. */
+  measure(change: T, offset: number): number;
+  /** Writes the `size` bytes measure() just measured at `pos` of `buf`. */
+  write(change: T, offset: number, buf: Buffer, pos: number, size: number): void;
+}
 
 /**
  * The owner's replication log: every change of a session it owns gets the
@@ -17,7 +26,7 @@ export type EncodeChange = (offset: number) => Uint8Array;
  * changes a second, a 16 MiB backlog turns over every second or two).
  * docs/design-notes.md, "The backlog is kept encoded".
  */
-export class ReplicationLog {
+export class ReplicationLog<T> {
   /** Changes with a new id whenever offsets restart (every process start). */
   readonly replicationId = randomUUID();
   private readonly store = new PackedStore();
@@ -32,6 +41,7 @@ export class ReplicationLog {
   /** `backlogBytes` 0 keeps nothing: changes are numbered, never encoded (a node with no peer). */
   constructor(
     private readonly backlogBytes: number,
+    private readonly encoder: ChangeEncoder<T>,
     startOffset = 0,
   ) {
     this.last = startOffset;
@@ -51,13 +61,16 @@ export class ReplicationLog {
     return this.last - (this.slots.length - this.head);
   }
 
-  append(encode: EncodeChange): number {
+  /** Gives `change` the next offset and keeps it encoded in the backlog; returns the offset. */
+  append(change: T): number {
     this.last += 1;
     if (this.backlogBytes > 0) {
-      const bytes = encode(this.last);
-      this.slots.push(this.store.add(bytes));
+      const size = this.encoder.measure(change, this.last);
+      const slot = this.store.reserve(size);
+      this.encoder.write(change, this.last, this.store.writable(slot), this.store.startOf(slot), size);
+      this.slots.push(slot);
       this.atMs.push(Date.now());
-      this.bytes += bytes.length;
+      this.bytes += size;
       // The newest change stays, however large.
       while (this.bytes > this.backlogBytes && this.head < this.slots.length - 1) this.drop();
       if (this.head > 1024 && this.head * 2 > this.slots.length) {

@@ -10,7 +10,7 @@ import type { ReplicaMessage__Output } from '../generated/baton/v1/ReplicaMessag
 import type { SourceMessage } from '../generated/baton/v1/SourceMessage.js';
 import { toStatusObject } from '../rpc/status-mapper.js';
 import type { PackedRecord } from '../sessions/packed-record.js';
-import type { SessionEngine } from '../sessions/session-engine.js';
+import type { EngineEvent, SessionEngine } from '../sessions/session-engine.js';
 import type { SessionRecord } from '../sessions/session-record.js';
 import type { DurabilityGate } from './durability-gate.js';
 import { checkPeer, checkTerms } from './peer-identity.js';
@@ -96,7 +96,7 @@ export class ReplicationSource {
 
   constructor(
     private readonly options: SourceOptions,
-    private readonly log: ReplicationLog,
+    private readonly log: ReplicationLog<EngineEvent>,
     private readonly gate: DurabilityGate,
     private readonly engine: SessionEngine,
     private readonly snapshot: SnapshotForResync | undefined,

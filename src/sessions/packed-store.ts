@@ -51,7 +51,19 @@ export class PackedStore {
 
   /** Copies `bytes` in; the slot names them until release() or move(). */
   add(bytes: Uint8Array): PackedSlot {
-    const need = LENGTH_BYTES + bytes.length;
+    const slot = this.reserve(bytes.length);
+    this.chunkOf(slot).set(bytes, this.startOf(slot));
+    return slot;
+  }
+
+  /**
+   * Room for a record of `size` bytes, with its length written: the caller
+   * writes its bytes in place, into writable(slot) from startOf(slot),
+   * before it hands out the slot (instead of encoding into a buffer of its
+   * own that add() would copy).
+   */
+  reserve(size: number): PackedSlot {
+    const need = LENGTH_BYTES + size;
     let index: number;
     let offset: number;
     if (need > CHUNK_BYTES) {
@@ -63,19 +75,27 @@ export class PackedStore {
       offset = this.written;
       this.written += need;
     }
-    const chunk = this.chunks[index] as Buffer;
-    chunk.writeUInt32LE(bytes.length, offset);
-    chunk.set(bytes, offset + LENGTH_BYTES);
+    (this.chunks[index] as Buffer).writeUInt32LE(size, offset);
     this.live[index] = (this.live[index] as number) + need;
     this.records += 1;
     this.liveBytes += need;
     return index * CHUNK_BYTES + offset;
   }
 
+  /** The chunk a reserved slot's bytes go into, from startOf(slot). */
+  writable(slot: PackedSlot): Buffer {
+    return this.chunkOf(slot);
+  }
+
+  /** Where a slot's bytes start in its chunk (after their length). */
+  startOf(slot: PackedSlot): number {
+    return (slot % CHUNK_BYTES) + LENGTH_BYTES;
+  }
+
   /** The record's bytes: a view that stays right whatever happens to the slot later. */
   bytes(slot: PackedSlot): Buffer {
     const chunk = this.chunkOf(slot);
-    const start = (slot % CHUNK_BYTES) + LENGTH_BYTES;
+    const start = this.startOf(slot);
     return chunk.subarray(start, start + chunk.readUInt32LE(start - LENGTH_BYTES));
   }
 

@@ -70,7 +70,7 @@ export class SnapshotWriter {
     private readonly options: SnapshotWriterOptions,
     private readonly store: SnapshotStore,
     private readonly engine: SessionEngine,
-    private readonly log: ReplicationLog,
+    private readonly log: ReplicationLog<EngineEvent>,
     private readonly logger: Logger,
   ) {
     engine.onEvent((event: EngineEvent) => {

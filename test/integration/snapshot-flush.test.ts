@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineChangeEncoder } from '../../src/replication/change-encoder.js';
 import { ReplicationLog } from '../../src/replication/replication-log.js';
 import { HandlerRegistry } from '../../src/sessions/handler-registry.js';
 import { SessionEngine } from '../../src/sessions/session-engine.js';
@@ -39,7 +40,7 @@ describe('a snapshot flush', () => {
     engine.start();
     const store = new SnapshotStore(client, 'flush-test', logger);
     await store.register('flush-a');
-    const writer = new SnapshotWriter({ nodeId: 'flush-a', intervalMs: 3_600_000, dirtyMax: 10 * SESSIONS, batch: BATCH }, store, engine, new ReplicationLog(0), logger);
+    const writer = new SnapshotWriter({ nodeId: 'flush-a', intervalMs: 3_600_000, dirtyMax: 10 * SESSIONS, batch: BATCH }, store, engine, new ReplicationLog(0, new EngineChangeEncoder()), logger);
     for (let i = 0; i < SESSIONS; i++) {
       engine.open({ sessionType: 'counter', sessionId: `s${i}`, params: { data: Buffer.alloc(0), contentType: '' }, opId: '' });
     }

@@ -15,6 +15,17 @@ describe('the packed store', () => {
     expect(store.stats()).toEqual({ records: 4, liveBytes: 4 * 4 + 306, chunkBytes: CHUNK_BYTES, chunksToEmpty: 0 });
   });
 
+  it('reserves room that is written in place, between records added as copies', () => {
+    const store = new PackedStore();
+    const before = store.add(bytesOf(3, 1));
+    const reserved = store.reserve(4);
+    store.writable(reserved).write('abcd', store.startOf(reserved), 'latin1');
+    const after = store.add(bytesOf(2, 9));
+    expect([store.bytes(before), store.bytes(reserved), store.bytes(after)].map((b) => b.toString('hex'))).toEqual(['010101', '61626364', '0909']);
+    expect(store.stats()).toMatchObject({ records: 3, liveBytes: 3 * 4 + 9 });
+    expect(store.release(reserved)).toBe(4);
+  });
+
   it('starts a chunk when a record does not fit, and gives a record larger than a chunk its own', () => {
     const store = new PackedStore();
     const n = perChunk(1000);

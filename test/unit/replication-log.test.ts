@@ -1,32 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecord } from '../../src/replication/record-codec.js';
+import { measureRecord, writeRecord } from '../../src/replication/record-codec.js';
+import type { RecordEncoding } from '../../src/replication/record-codec.js';
 import { ReplicationLog } from '../../src/replication/replication-log.js';
-import type { EncodeChange } from '../../src/replication/replication-log.js';
+import type { ChangeEncoder } from '../../src/replication/replication-log.js';
+import type { SessionRecord } from '../../src/sessions/session-record.js';
 import { loadProtobufRoot } from '../../src/rpc/proto-loader.js';
 import { dedupeEntry } from '../../src/sessions/session-record.js';
 
 const WireRecord = loadProtobufRoot().lookupType('baton.v1.SessionRecord');
 
-/** A change of session `id` with `stateBytes` of state, encoded with the offset it gets. */
-const record =
-  (id: string, stateBytes = 10): EncodeChange =>
-  (offset) =>
-    encodeRecord(
-      {
-        sessionId: id,
-        sessionType: 'counter',
-        version: 1,
-        schemaVersion: 1,
-        owner: 'a',
-        epoch: 1,
-        state: 'x'.repeat(stateBytes),
-        timers: [],
-        dedupe: [dedupeEntry('c:1', 1, '')],
-        createdAtMs: 1,
-        updatedAtMs: 2,
-      },
-      { dedupeDelta: [], offset },
-    );
+/** A change of session `id` with `stateBytes` of state. */
+const record = (id: string, stateBytes = 10): SessionRecord => ({
+  sessionId: id,
+  sessionType: 'counter',
+  version: 1,
+  schemaVersion: 1,
+  owner: 'a',
+  epoch: 1,
+  state: 'x'.repeat(stateBytes),
+  timers: [],
+  dedupe: [dedupeEntry('c:1', 1, '')],
+  createdAtMs: 1,
+  updatedAtMs: 2,
+});
+
+/** Encodes a record as a change with the offset it gets; counts what it encodes. */
+class CountingEncoder implements ChangeEncoder<SessionRecord> {
+  measured = 0;
+  written = 0;
+  private how: RecordEncoding = {};
+
+  measure(change: SessionRecord, offset: number): number {
+    this.measured += 1;
+    this.how = { dedupeDelta: [], offset };
+    return measureRecord(change, this.how);
+  }
+
+  write(change: SessionRecord, _offset: number, buf: Buffer, pos: number, size: number): void {
+    this.written += 1;
+    writeRecord(buf, pos, change, this.how, size);
+  }
+}
+
+const newLog = (backlogBytes: number, encoder = new CountingEncoder()): ReplicationLog<SessionRecord> => new ReplicationLog(backlogBytes, encoder);
 
 /** What a replica reads of a change the log returns. */
 const read = (bytes: Buffer): { offset: number; sessionId: string } => {
@@ -36,7 +52,7 @@ const read = (bytes: Buffer): { offset: number; sessionId: string } => {
 
 describe('ReplicationLog', () => {
   it('numbers records from 1 and reads them back after an offset', () => {
-    const log = new ReplicationLog(1_000_000);
+    const log = newLog(1_000_000);
     for (let i = 0; i < 5; i++) log.append(record(`s${i}`));
     expect(log.offset).toBe(5);
     expect(log.readAfter(2, 10).map((r) => [read(r).offset, read(r).sessionId])).toEqual([
@@ -49,7 +65,7 @@ describe('ReplicationLog', () => {
   });
 
   it('keeps at most backlogBytes and resumes only replicas inside it, of the same replication id', () => {
-    const log = new ReplicationLog(1_000);
+    const log = newLog(1_000);
     for (let i = 0; i < 100; i++) log.append(record(`s${i}`, 90));
     expect(log.backlogSize).toBeLessThanOrEqual(1_000);
     const first = log.firstResumableOffset;
@@ -63,7 +79,7 @@ describe('ReplicationLog', () => {
   });
 
   it('reports the lag of a replica behind it', () => {
-    const log = new ReplicationLog(1_000_000);
+    const log = newLog(1_000_000);
     for (let i = 0; i < 10; i++) log.append(record(`s${i}`));
     expect(log.lagAfter(10)).toEqual({ records: 0, bytes: 0, ms: 0 });
     const lag = log.lagAfter(7);
@@ -72,22 +88,26 @@ describe('ReplicationLog', () => {
   });
 
   it('with no backlog numbers changes without encoding them', () => {
-    const log = new ReplicationLog(0);
-    let encoded = 0;
-    for (let i = 0; i < 3; i++) {
-      log.append((offset) => {
-        encoded += 1;
-        return record(`s${i}`)(offset);
-      });
-    }
-    expect([log.offset, encoded, log.backlogSize, log.firstResumableOffset]).toEqual([3, 0, 0, 3]);
+    const encoder = new CountingEncoder();
+    const log = newLog(0, encoder);
+    for (let i = 0; i < 3; i++) log.append(record(`s${i}`));
+    expect([log.offset, encoder.measured, encoder.written, log.backlogSize, log.firstResumableOffset]).toEqual([3, 0, 0, 0, 3]);
     expect(log.readAfter(0, 10)).toEqual([]);
     expect(log.canResume(log.replicationId, 3)).toBe(true);
     expect(log.canResume(log.replicationId, 2)).toBe(false);
   });
 
+  it('keeps each change as the encoder wrote it into the store, beside changes too large for a chunk', () => {
+    const log = newLog(64 * 1024 * 1024);
+    const sizes = [10, 2 * 1024 * 1024, 10, 300_000, 300_000, 300_000, 300_000, 10];
+    sizes.forEach((bytes, i) => log.append(record(`s${i}`, bytes)));
+    const kept = log.readAfter(0, sizes.length);
+    expect(kept.map((bytes) => read(bytes))).toEqual(sizes.map((_, i) => ({ offset: i + 1, sessionId: `s${i}` })));
+    expect(kept.map((bytes) => (WireRecord.decode(bytes) as unknown as { state: Uint8Array }).state.length)).toEqual(sizes);
+  });
+
   it('hands out views that stay right after their changes leave the backlog', () => {
-    const log = new ReplicationLog(2_000);
+    const log = newLog(2_000);
     log.append(record('kept-view', 500));
     const [view] = log.readAfter(0, 1);
     for (let i = 0; i < 10_000; i++) log.append(record(`s${i}`, 500));
@@ -96,7 +116,7 @@ describe('ReplicationLog', () => {
   });
 
   it('tells listeners about every append', () => {
-    const log = new ReplicationLog(1_000);
+    const log = newLog(1_000);
     let calls = 0;
     const off = log.onAppend(() => (calls += 1));
     log.append(record('a'));
