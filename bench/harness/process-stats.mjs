@@ -46,3 +46,21 @@ export function cpuMeter(pids, nowMs = () => Date.now()) {
     return pids.map((pid, i) => ((readCpuMs(pid) - before[i]) / elapsed) * 100);
   };
 }
+
+/** Starts a measurement of the whole machine (/proc/stat); the returned function gives how busy its CPUs were since, in % of one CPU, and has `cpus`. */
+export function machineBusy() {
+  const read = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+    return { busy: user + nice + system + irq + softirq + steal, all: user + nice + system + idle + iowait + irq + softirq + steal };
+  };
+  const start = read();
+  const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d+ /.test(line)).length;
+  const measure = () => {
+    const end = read();
+    return ((end.busy - start.busy) / Math.max(1, end.all - start.all)) * 100 * cpus;
+  };
+  measure.cpus = cpus;
+  return measure;
+}
