@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { MAX_IN_FLIGHT } from './bench-options.mjs';
 import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
@@ -73,7 +74,7 @@ process.on('exit', () => registry.killAllNow());
 try {
   const redis = await startRedisServer(registry, tempDir);
   const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis, nodeArgs: options.nodeArgs });
-  const settings = { sessions: options.sessions, maxInFlight: 5_000 };
+  const settings = { sessions: options.sessions, maxInFlight: MAX_IN_FLIGHT };
   const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings });
   await load.closedLoop(ROUND_WARMUP_MS, WARMUP_CONCURRENCY);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
