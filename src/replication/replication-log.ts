@@ -61,13 +61,23 @@ export class ReplicationLog<T> {
     return this.last - (this.slots.length - this.head);
   }
 
-  /** Gives `change` the next offset and keeps it encoded in the backlog; returns the offset. */
+  /**
+   * Gives `change` the next offset and keeps it encoded in the backlog;
+   * returns the offset. A change the encoder cannot write throws and takes
+   * no offset and no room, so the offsets kept stay consecutive.
+   */
   append(change: T): number {
-    this.last += 1;
+    const offset = this.last + 1;
     if (this.backlogBytes > 0) {
-      const size = this.encoder.measure(change, this.last);
+      const size = this.encoder.measure(change, offset);
       const slot = this.store.reserve(size);
-      this.encoder.write(change, this.last, this.store.writable(slot), this.store.startOf(slot), size);
+      try {
+        this.encoder.write(change, offset, this.store.writable(slot), this.store.startOf(slot), size);
+      } catch (err) {
+        this.store.release(slot);
+        throw err;
+      }
+      this.last = offset;
       this.slots.push(slot);
       this.atMs.push(Date.now());
       this.bytes += size;
@@ -78,6 +88,8 @@ export class ReplicationLog<T> {
         this.atMs = this.atMs.slice(this.head);
         this.head = 0;
       }
+    } else {
+      this.last = offset;
     }
     for (const listener of this.listeners) listener();
     return this.last;

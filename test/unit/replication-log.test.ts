@@ -106,6 +106,25 @@ describe('ReplicationLog', () => {
     expect(kept.map((bytes) => (WireRecord.decode(bytes) as unknown as { state: Uint8Array }).state.length)).toEqual(sizes);
   });
 
+  it('gives a change its encoder fails to write no offset and no room', () => {
+    class FailingEncoder extends CountingEncoder {
+      override write(change: SessionRecord, offset: number, buf: Buffer, pos: number, size: number): void {
+        if (change.sessionId === 'bad') throw new Error('cannot encode');
+        super.write(change, offset, buf, pos, size);
+      }
+    }
+    const log = newLog(1_000_000, new FailingEncoder());
+    log.append(record('a'));
+    const kept = log.lagAfter(0).bytes;
+    expect(() => log.append(record('bad'))).toThrow('cannot encode');
+    log.append(record('b'));
+    expect(log.readAfter(0, 10).map((bytes) => read(bytes))).toEqual([
+      { offset: 1, sessionId: 'a' },
+      { offset: 2, sessionId: 'b' },
+    ]);
+    expect([log.offset, log.backlogSize]).toEqual([2, 2 * kept]);
+  });
+
   it('hands out views that stay right after their changes leave the backlog', () => {
     const log = newLog(2_000);
     log.append(record('kept-view', 500));
