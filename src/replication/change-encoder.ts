@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../sessions/session-engine.js';
+import type { SessionRecord } from '../sessions/session-record.js';
 import { measureRecord, writeRecord } from './record-codec.js';
 import type { RecordEncoding } from './record-codec.js';
 import type { ChangeEncoder } from './replication-log.js';
@@ -13,15 +14,19 @@ const NOT_MEASURED: RecordEncoding = {};
  */
 export class EngineChangeEncoder implements ChangeEncoder<EngineEvent> {
   /** What measure() worked out, for the write() that follows it (then dropped, so no reply is held). */
+  private record: SessionRecord | undefined;
   private encoding: RecordEncoding = NOT_MEASURED;
 
   measure(event: EngineEvent, offset: number): number {
+    this.record = event.record;
     this.encoding = encodingOf(event, offset);
     return measureRecord(event.record, this.encoding);
   }
 
-  write(event: EngineEvent, _offset: number, buf: Buffer, pos: number, size: number): void {
-    writeRecord(buf, pos, event.record, this.encoding, size);
+  write(buf: Buffer, pos: number, size: number): void {
+    if (this.record === undefined) throw new Error('EngineChangeEncoder.write() without measure()');
+    writeRecord(buf, pos, this.record, this.encoding, size);
+    this.record = undefined;
     this.encoding = NOT_MEASURED;
   }
 }

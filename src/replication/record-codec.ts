@@ -166,7 +166,7 @@ export function writeRecord(buf: Buffer, pos: number, record: SessionRecord, how
   pos = writeVarintField(buf, pos, 12, how.offset ?? 0);
   pos = writeVarintField(buf, pos, 13, record.createdAtMs);
   pos = writeVarintField(buf, pos, 14, record.updatedAtMs);
-  if (pos - start !== size) throw new Error(`encodeRecord wrote ${pos - start} bytes of ${size} for session "${record.sessionId}"`);
+  if (pos - start !== size) throw new Error(`writeRecord wrote ${pos - start} bytes of ${size} for session "${record.sessionId}"`);
   return pos;
 }
 

@@ -9,8 +9,8 @@ import { PackedStore } from '../sessions/packed-store.js';
 export interface ChangeEncoder<T> {
   /** Bytes of `change` encoded with `offset`. */
   measure(change: T, offset: number): number;
-  /** Writes the `size` bytes measure() just measured at `pos` of `buf`. */
-  write(change: T, offset: number, buf: Buffer, pos: number, size: number): void;
+  /** Writes the change measure() just measured, `size` bytes, at `pos` of `buf`. */
+  write(buf: Buffer, pos: number, size: number): void;
 }
 
 /**
@@ -72,12 +72,11 @@ export class ReplicationLog<T> {
       const size = this.encoder.measure(change, offset);
       const slot = this.store.reserve(size);
       try {
-        this.encoder.write(change, offset, this.store.writable(slot), this.store.startOf(slot), size);
+        this.encoder.write(this.store.writable(slot), this.store.startOf(slot), size);
       } catch (err) {
         this.store.release(slot);
         throw err;
       }
-      this.last = offset;
       this.slots.push(slot);
       this.atMs.push(Date.now());
       this.bytes += size;
@@ -88,9 +87,8 @@ export class ReplicationLog<T> {
         this.atMs = this.atMs.slice(this.head);
         this.head = 0;
       }
-    } else {
-      this.last = offset;
     }
+    this.last = offset;
     for (const listener of this.listeners) listener();
     return this.last;
   }

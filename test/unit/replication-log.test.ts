@@ -28,17 +28,19 @@ const record = (id: string, stateBytes = 10): SessionRecord => ({
 class CountingEncoder implements ChangeEncoder<SessionRecord> {
   measured = 0;
   written = 0;
+  protected change: SessionRecord | undefined;
   private how: RecordEncoding = {};
 
   measure(change: SessionRecord, offset: number): number {
     this.measured += 1;
+    this.change = change;
     this.how = { dedupeDelta: [], offset };
     return measureRecord(change, this.how);
   }
 
-  write(change: SessionRecord, _offset: number, buf: Buffer, pos: number, size: number): void {
+  write(buf: Buffer, pos: number, size: number): void {
     this.written += 1;
-    writeRecord(buf, pos, change, this.how, size);
+    writeRecord(buf, pos, this.change as SessionRecord, this.how, size);
   }
 }
 
@@ -108,9 +110,9 @@ describe('ReplicationLog', () => {
 
   it('gives a change its encoder fails to write no offset and no room', () => {
     class FailingEncoder extends CountingEncoder {
-      override write(change: SessionRecord, offset: number, buf: Buffer, pos: number, size: number): void {
-        if (change.sessionId === 'bad') throw new Error('cannot encode');
-        super.write(change, offset, buf, pos, size);
+      override write(buf: Buffer, pos: number, size: number): void {
+        if (this.change?.sessionId === 'bad') throw new Error('cannot encode');
+        super.write(buf, pos, size);
       }
     }
     const log = newLog(1_000_000, new FailingEncoder());
