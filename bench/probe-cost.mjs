@@ -14,10 +14,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
 import { machineBusy, readCpuMs } from './harness/process-stats.mjs';
+import { probeArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 import { spread } from './report/spread.mjs';
@@ -27,39 +27,20 @@ const MODES = ['off', 'sync', 'async'];
 const WARMUP_MS = 2_000;
 const SESSIONS = 1_000;
 
-function fail(message) {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
 function parse(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { modes: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, 'duration-ms': { type: 'string' }, help: { type: 'boolean' } },
-    }));
-  } catch (err) {
-    fail(err.message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const number = (name, text, fallback, min, max) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) fail(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
+  const { values, fail, integer } = probeArgs(argv, USAGE, {
+    modes: { type: 'string' },
+    concurrency: { type: 'string' },
+    rounds: { type: 'string' },
+    'duration-ms': { type: 'string' },
+  });
   const modes = (values.modes ?? 'off,sync').split(',').map((m) => m.trim());
-  const unknown = modes.filter((m) => !MODES.includes(m));
-  if (unknown.length > 0 || modes.length === 0) fail(`--modes takes a comma-separated list of ${MODES.join(', ')}, got "${values.modes}"`);
+  if (modes.some((m) => !MODES.includes(m))) fail(`--modes takes a comma-separated list of ${MODES.join(', ')}, got "${values.modes}"`);
   return {
     modes: [...new Set(modes)],
-    concurrency: number('--concurrency', values.concurrency, 1024, 1, 16_384),
-    rounds: number('--rounds', values.rounds, 5, 1, 100),
-    durationMs: number('--duration-ms', values['duration-ms'], 3_000, 100, 600_000),
+    concurrency: integer('--concurrency', values.concurrency, 1024, 1, 16_384),
+    rounds: integer('--rounds', values.rounds, 5, 1, 100),
+    durationMs: integer('--duration-ms', values['duration-ms'], 3_000, 100, 600_000),
   };
 }
 

@@ -8,41 +8,22 @@
 // the benchmark reports at that rate can be below it. Prints, per rate and
 // round, the latency from the scheduled send time (p50, p99, max) and how
 // late the generator sent (p99). Not part of `npm run bench`.
-import { parseArgs } from 'node:util';
+import { probeArgs } from './harness/probe-args.mjs';
 import { openLoop } from './load/open-loop.mjs';
 
 const USAGE = 'usage: node bench/probe-generator-floor.mjs [rate ops/s ...] (default: 10000 43000) [--rounds N (3)] [--duration-ms N (4000)]';
 /** Far above what a round can have in flight: nothing is dropped. */
 const MAX_IN_FLIGHT = 1_000_000;
 
-function fail(message) {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function positiveInteger(name, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer, got "${text}"`);
-  return n;
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    args: process.argv.slice(2),
-    allowPositionals: true,
-    options: { rounds: { type: 'string' }, 'duration-ms': { type: 'string' }, help: { type: 'boolean' } },
-  });
-} catch (err) {
-  fail(err.message);
-}
-if (parsed.values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-const rates = parsed.positionals.length === 0 ? [10_000, 43_000] : parsed.positionals.map((text) => positiveInteger('a rate', text));
-const rounds = parsed.values.rounds === undefined ? 3 : positiveInteger('--rounds', parsed.values.rounds);
-const durationMs = parsed.values['duration-ms'] === undefined ? 4_000 : positiveInteger('--duration-ms', parsed.values['duration-ms']);
+const { positionals, values, integer } = probeArgs(
+  process.argv.slice(2),
+  USAGE,
+  { rounds: { type: 'string' }, 'duration-ms': { type: 'string' } },
+  { allowPositionals: true },
+);
+const rates = positionals.length === 0 ? [10_000, 43_000] : positionals.map((text) => integer('a rate', text, undefined, 1));
+const rounds = integer('--rounds', values.rounds, 3, 1);
+const durationMs = integer('--duration-ms', values['duration-ms'], 4_000, 1);
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const f = (ms) => ms.toFixed(2);

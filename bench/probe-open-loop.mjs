@@ -15,12 +15,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { MAX_IN_FLIGHT } from './bench-options.mjs';
 import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
 import { nodeStatus } from './harness/node-status.mjs';
+import { probeArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
@@ -28,42 +28,23 @@ const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/
 const ROUND_WARMUP_MS = 2_000;
 const WARMUP_CONCURRENCY = 64;
 
-function fail(message) {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
 function parse(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, 'node-arg': { type: 'string', multiple: true }, help: { type: 'boolean' } },
-    });
-  } catch (err) {
-    fail(err.message);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const [mode, rateText] = parsed.positionals;
+  const { positionals, values, fail, integer } = probeArgs(
+    argv,
+    USAGE,
+    { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, 'node-arg': { type: 'string', multiple: true } },
+    { allowPositionals: true },
+  );
+  const [mode, rateText] = positionals;
   if (!['off', 'sync', 'async'].includes(mode)) fail(`the mode must be off, sync or async, got "${mode ?? ''}"`);
-  const number = (name, text, fallback, min) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) fail(`${name} must be an integer of at least ${min}, got "${text}"`);
-    return n;
-  };
   return {
     mode,
-    rate: number('the rate', rateText ?? fail('the rate is missing'), 0, 1),
-    rounds: number('--rounds', parsed.values.rounds, 4, 1),
-    gapMs: number('--gap-ms', parsed.values['gap-ms'], 0, 0),
-    sessions: number('--sessions', parsed.values.sessions, 1_000, 1),
-    durationMs: number('--duration-ms', parsed.values['duration-ms'], 6_000, 100),
-    nodeArgs: parsed.values['node-arg'] ?? [],
+    rate: integer('the rate', rateText ?? fail('the rate is missing'), 0, 1),
+    rounds: integer('--rounds', values.rounds, 4, 1),
+    gapMs: integer('--gap-ms', values['gap-ms'], 0, 0),
+    sessions: integer('--sessions', values.sessions, 1_000, 1),
+    durationMs: integer('--duration-ms', values['duration-ms'], 6_000, 100),
+    nodeArgs: values['node-arg'] ?? [],
   };
 }
 
