@@ -177,17 +177,14 @@ function lagRows({ key, rowName }, { peak, unavailable }) {
   ];
 }
 
-/** The levels a run swept (a run before 2026-12-05 kept one number) and where each system's peak rounds ran. */
-function levelsOf(apply, settings) {
-  const levels = [settings.concurrency].flat();
-  const chosen = apply.concurrency ?? new Proxy({}, { get: () => levels[0] });
-  return { levels, chosen };
-}
+/** The levels a run swept: a run before 2026-12-05 kept one number, where every system ran. */
+const levelsOf = (settings) => [settings.concurrency].flat();
 
 /** Where a system's peak rounds ran, for the peak rows' notes. */
 function peakNote(key, apply, settings) {
-  const { levels, chosen } = levelsOf(apply, settings);
-  const at = `Baton at ${chosen[key]} operations in flight, baseline at ${chosen.baseline}`;
+  const levels = levelsOf(settings);
+  const chosen = (system) => apply.concurrency?.[system] ?? levels[0];
+  const at = `Baton at ${chosen(key)} operations in flight, baseline at ${chosen('baseline')}`;
   if (key !== 'off') return `closed loop; ${at}`;
   const how =
     levels.length > 1
@@ -199,7 +196,7 @@ function peakNote(key, apply, settings) {
 /** The sweep's figures, for the sync vs off row's note. */
 function sweepNote(apply, settings) {
   if (apply.sweep === undefined) return undefined;
-  const { levels } = levelsOf(apply, settings);
+  const levels = levelsOf(settings);
   const named = { ...Object.fromEntries(MODES.map((m) => [m.key, m.rowName])), baseline: 'baseline' };
   const lines = Object.entries(apply.sweep).map(([key, results]) => `${named[key] ?? key} ${results.map((r) => Math.round(r.opsPerSec).toLocaleString('en-US')).join(' / ')}`);
   return `sweep, ops/s at ${levels.join(' / ')} in flight (one pass each): ${lines.join('; ')}`;

@@ -1,6 +1,7 @@
 // What Linux says about a process: resident memory and CPU time, from /proc.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 let ticksPerSecond;
 
@@ -56,7 +57,7 @@ export function machineBusy() {
     return { busy: user + nice + system + irq + softirq + steal, all: user + nice + system + idle + iowait + irq + softirq + steal };
   };
   const start = read();
-  const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d+ /.test(line)).length;
+  const cpus = availableParallelism();
   const measure = () => {
     const end = read();
     return ((end.busy - start.busy) / Math.max(1, end.all - start.all)) * 100 * cpus;
