@@ -1,4 +1,4 @@
-// `node bench/probe-cost.mjs [--modes off,sync,async] [--concurrency N] [--rounds N] [--duration-ms N]`
+// `node bench/probe-cost.mjs [--modes off,sync,async] [--concurrency N] [--rounds N] [--duration-ms N] [--node-arg=FLAG ...] [--load-arg=FLAG ...]`
 //
 // What one operation costs each process at saturation: replication off
 // and a pair side by side (each with its own load worker, on one private
@@ -10,19 +10,23 @@
 // mode's peak is about the CPU there is divided by its cost per operation,
 // so the ratio of two modes' costs is what their peaks' ratio tends to.
 // For finding where a mode's cost goes, and for A/B runs of two builds
-// (run it in each checkout after `npm run build`). Not part of `npm run bench`.
+// (run it in each checkout after `npm run build`). `--node-arg` and
+// `--load-arg` pass a flag to node in every daemon and in the load workers,
+// e.g. `--load-arg=--cpu-prof --load-arg=--cpu-prof-dir=/tmp/prof` for a
+// CPU profile of each load worker, written when the probe stops it. Not
+// part of `npm run bench`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
 import { machineBusy, readCpuMs } from './harness/process-stats.mjs';
-import { probeArgs } from './harness/probe-args.mjs';
+import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 import { spread } from './report/spread.mjs';
 
-const USAGE = 'usage: node bench/probe-cost.mjs [--modes off,sync,async (off,sync)] [--concurrency N (1024)] [--rounds N (5)] [--duration-ms N (3000)]';
+const USAGE = `usage: node bench/probe-cost.mjs [--modes off,sync,async (off,sync)] [--concurrency N (1024)] [--rounds N (5)] [--duration-ms N (3000)] ${PROCESS_ARG_USAGE}`;
 const MODES = ['off', 'sync', 'async'];
 const WARMUP_MS = 2_000;
 const SESSIONS = 1_000;
@@ -33,6 +37,7 @@ function parse(argv) {
     concurrency: { type: 'string' },
     rounds: { type: 'string' },
     'duration-ms': { type: 'string' },
+    ...PROCESS_ARG_OPTIONS,
   });
   const modes = (values.modes ?? 'off,sync').split(',').map((m) => m.trim());
   if (modes.some((m) => !MODES.includes(m))) fail(`--modes takes a comma-separated list of ${MODES.join(', ')}, got "${values.modes}"`);
@@ -41,6 +46,7 @@ function parse(argv) {
     concurrency: integer('--concurrency', values.concurrency, 1024, 1, 16_384),
     rounds: integer('--rounds', values.rounds, 5, 1, 100),
     durationMs: integer('--duration-ms', values['duration-ms'], 3_000, 100, 600_000),
+    ...processArgs(values),
   };
 }
 
@@ -53,8 +59,8 @@ try {
   const redis = await startRedisServer(registry, tempDir);
   const systems = [];
   for (const mode of options.modes) {
-    const system = await startBatonSystem(registry, { mode, cluster: `cost-${mode}`, redis });
-    const load = await ApplyLoad.start(registry, { key: mode, label: mode, addresses: system.addresses, serverPids: system.pids, settings: { sessions: SESSIONS } });
+    const system = await startBatonSystem(registry, { mode, cluster: `cost-${mode}`, redis, nodeArgs: options.nodeArgs });
+    const load = await ApplyLoad.start(registry, { key: mode, label: mode, addresses: system.addresses, serverPids: system.pids, settings: { sessions: SESSIONS }, workerArgs: options.loadArgs });
     await load.closedLoop(WARMUP_MS, options.concurrency);
     // The daemons (owner first), then the load worker; redis-server is shared and left out.
     const roles = mode === 'off' ? ['owner'] : ['owner', 'replica'];

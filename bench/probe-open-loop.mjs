@@ -1,4 +1,4 @@
-// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N] [--node-arg FLAG]...`
+// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N] [--node-arg=FLAG ...] [--load-arg=FLAG ...]`
 //
 // One Baton system under an open loop at a fixed rate, round after round,
 // with what each round saw: latency from the scheduled send time, the
@@ -10,7 +10,8 @@
 // (long enough, and idle sessions get packed). `--node-arg` passes a flag
 // to node in every daemon, e.g. `--node-arg=--cpu-prof
 // --node-arg=--cpu-prof-dir=/tmp/prof` for a CPU profile of each daemon,
-// written when the probe stops it. Not part of `npm run bench`.
+// written when the probe stops it; `--load-arg` does the same for the load
+// worker. Not part of `npm run bench`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +21,11 @@ import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
 import { nodeStatus } from './harness/node-status.mjs';
-import { probeArgs } from './harness/probe-args.mjs';
+import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
-const USAGE = 'usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] [--node-arg=FLAG ...]';
+const USAGE = `usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] ${PROCESS_ARG_USAGE}`;
 const ROUND_WARMUP_MS = 2_000;
 const WARMUP_CONCURRENCY = 64;
 
@@ -32,7 +33,7 @@ function parse(argv) {
   const { positionals, values, fail, integer } = probeArgs(
     argv,
     USAGE,
-    { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, 'node-arg': { type: 'string', multiple: true } },
+    { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, ...PROCESS_ARG_OPTIONS },
     { allowPositionals: true },
   );
   const [mode, rateText] = positionals;
@@ -44,7 +45,7 @@ function parse(argv) {
     gapMs: integer('--gap-ms', values['gap-ms'], 0, 0),
     sessions: integer('--sessions', values.sessions, 1_000, 1),
     durationMs: integer('--duration-ms', values['duration-ms'], 6_000, 100),
-    nodeArgs: values['node-arg'] ?? [],
+    ...processArgs(values),
   };
 }
 
@@ -56,7 +57,7 @@ try {
   const redis = await startRedisServer(registry, tempDir);
   const system = await startBatonSystem(registry, { mode: options.mode, cluster: 'probe', redis, nodeArgs: options.nodeArgs });
   const settings = { sessions: options.sessions, maxInFlight: MAX_IN_FLIGHT };
-  const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings });
+  const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings, workerArgs: options.loadArgs });
   await load.closedLoop(ROUND_WARMUP_MS, WARMUP_CONCURRENCY);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
   for (let round = 1; round <= options.rounds; round++) {

@@ -23,9 +23,13 @@ export class ApplyLoad {
     this.settings = settings;
   }
 
-  /** Forks a load worker for the system at `addresses` and opens settings.sessions counter sessions. */
-  static async start(registry, { key, label, addresses, serverPids, settings }) {
-    const worker = IpcChild.fork(registry, `load worker (${label})`, LOAD_WORKER_PATH);
+  /**
+   * Forks a load worker for the system at `addresses` and opens
+   * settings.sessions counter sessions. `workerArgs` go to node itself in
+   * the worker (a probe's `--load-arg`).
+   */
+  static async start(registry, { key, label, addresses, serverPids, settings, workerArgs = [] }) {
+    const worker = IpcChild.fork(registry, `load worker (${label})`, LOAD_WORKER_PATH, [], workerArgs);
     await worker.request('connect', { addresses }, SETUP_TIMEOUT_MS);
     const opened = await worker.request('open', { prefix: `${key}-`, count: settings.sessions, concurrency: OPEN_CONCURRENCY }, SETUP_TIMEOUT_MS);
     if (opened.errors > 0) throw new Error(`${label}: ${opened.errors} of ${settings.sessions} sessions failed to open: ${opened.firstError}`);

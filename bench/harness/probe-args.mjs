@@ -10,6 +10,19 @@ import { parseArgs } from 'node:util';
  * text, fallback, min, max) is `fallback` for no text, else the integer,
  * or fails naming the range.
  */
+/**
+ * The options every probe that starts processes takes: node flags for the
+ * daemons and for the load worker, each repeatable (`--node-arg=--cpu-prof`).
+ */
+export const PROCESS_ARG_OPTIONS = {
+  'node-arg': { type: 'string', multiple: true },
+  'load-arg': { type: 'string', multiple: true },
+};
+export const PROCESS_ARG_USAGE = '[--node-arg=FLAG ...] [--load-arg=FLAG ...]';
+
+/** { nodeArgs, loadArgs } from parsed PROCESS_ARG_OPTIONS values. */
+export const processArgs = (values) => ({ nodeArgs: values['node-arg'] ?? [], loadArgs: values['load-arg'] ?? [] });
+
 export function probeArgs(argv, usage, options, { allowPositionals = false } = {}) {
   const fail = (message) => {
     process.stderr.write(`${message}\n${usage}\n`);
