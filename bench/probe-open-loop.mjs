@@ -3,7 +3,9 @@
 // One Baton system under an open loop at a fixed rate, round after round,
 // with what each round saw: latency from the scheduled send time, the
 // generator's own lateness, CPU, the owner's replication lag (sampled every
-// 100 ms) and every node's event loop delay. For looking into figure 1's
+// 100 ms), every node's event loop delay, and how late a bystander process
+// woke on a 1 ms timer meanwhile (with the system idle first, as its floor:
+// bench/load/bystander.mjs). For looking into figure 1's
 // p99 at half the peak, and for A/B runs of two builds (run it in each
 // checkout after `npm run build`). `--gap-ms` leaves the system idle before
 // each round, as `npm run bench` does while it measures the other systems
@@ -19,14 +21,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_IN_FLIGHT } from './bench-options.mjs';
 import { ApplyLoad } from './figures/apply-load.mjs';
 import { startBatonSystem } from './harness/baton-system.mjs';
+import { IpcChild } from './harness/ipc-child.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
 import { nodeStatus } from './harness/node-status.mjs';
+import { BYSTANDER_PATH } from './harness/paths.mjs';
 import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
 const USAGE = `usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] ${PROCESS_ARG_USAGE}`;
 const ROUND_WARMUP_MS = 2_000;
+const LAP_TIMEOUT_MS = 10_000;
+/** How long the bystander's idle floor is measured before the rounds. */
+const IDLE_LAP_MS = 2_000;
 const WARMUP_CONCURRENCY = 64;
 
 function parse(argv) {
@@ -59,18 +66,26 @@ try {
   const settings = { sessions: options.sessions, maxInFlight: MAX_IN_FLIGHT };
   const load = await ApplyLoad.start(registry, { key: options.mode, label: options.mode, addresses: system.addresses, serverPids: system.pids, settings, workerArgs: options.loadArgs });
   await load.closedLoop(ROUND_WARMUP_MS, WARMUP_CONCURRENCY);
+  const bystander = IpcChild.fork(registry, 'bystander', BYSTANDER_PATH);
+  // Its floor with the system idle, for comparing the rounds' readings with.
+  await bystander.request('lap', {}, LAP_TIMEOUT_MS);
+  await sleep(IDLE_LAP_MS);
+  const floor = await bystander.request('lap', {}, LAP_TIMEOUT_MS);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
+  process.stdout.write(`bystander (a process waking every ms) late p99/max with the system idle: ${floor.p99.toFixed(1)}/${floor.max.toFixed(1)} ms\n`);
   for (let round = 1; round <= options.rounds; round++) {
     if (options.gapMs > 0) await sleep(options.gapMs);
     const sampler = options.mode === 'off' ? undefined : new LagSampler(system.controls[0]);
+    await bystander.request('lap', {}, LAP_TIMEOUT_MS);
     const r = await load.openLoop(options.rate, options.durationMs);
     const lag = sampler?.stop();
+    const idle = await bystander.request('lap', {}, LAP_TIMEOUT_MS);
     // A node's loop delay covers its last complete 10 s window (or the current one).
     const loops = await Promise.all(system.controls.map(nodeStatus));
     const f = (n) => n.toFixed(1);
     process.stdout.write(
       `round ${round}: ${Math.round(r.achievedRate)} ops/s, p50 ${f(r.latency.p50)} ms, p99 ${f(r.latency.p99)} ms, max ${f(r.latency.max)} ms; ` +
-        `generator late p99 ${f(r.sendLag.p99)} ms; server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%` +
+        `generator late p99 ${f(r.sendLag.p99)} ms; bystander late p99/max ${f(idle.p99)}/${f(idle.max)} ms; server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%` +
         `${lag ? `; replication lag max ${lag.records.max} records / ${lag.ms.max} ms` : ''}; ` +
         `loop delay p99/max ${loops.map((s) => `${f(s.eventLoopDelayP99Ms)}/${f(s.eventLoopDelayMaxMs)} ms`).join(', ')}` +
         `${r.errors > 0 ? `; ${r.errors} errors (${r.firstError})` : ''}${r.dropped > 0 ? `; ${r.dropped} dropped` : ''}\n`,
