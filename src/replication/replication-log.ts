@@ -42,10 +42,7 @@ export class ReplicationLog<T> {
   constructor(
     private readonly backlogBytes: number,
     private readonly encoder: ChangeEncoder<T>,
-    startOffset = 0,
-  ) {
-    this.last = startOffset;
-  }
+  ) {}
 
   get offset(): number {
     return this.last;
