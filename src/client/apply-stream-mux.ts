@@ -28,6 +28,14 @@ class StreamHandle {
   readonly pending = new Map<number, Pending>();
   closed = false;
   private sweeper: NodeJS.Timeout | undefined;
+  /**
+   * No pending operation gives up before this (ms since the epoch): a
+   * lower bound, lowered as operations are added and made exact by each
+   * sweep that looks. A sweep before it looks at nothing, so a stream with
+   * thousands of operations in flight does not walk them all every
+   * SWEEP_MS: that walk grew with the backlog it was part of.
+   */
+  private earliestDeadlineAtMs = Infinity;
   /** Operations issued in this tick, sent as one ApplyBatch at its end. */
   private readonly outbox: BatchWriter<ApplyRequest>;
 
@@ -67,6 +75,7 @@ class StreamHandle {
   /** Queues an operation for this tick's batch; its answer settles `entry`. */
   send(request: ApplyRequest & { correlationId: number }, entry: Pending): void {
     this.pending.set(request.correlationId, entry);
+    if (entry.deadlineAtMs < this.earliestDeadlineAtMs) this.earliestDeadlineAtMs = entry.deadlineAtMs;
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
     const { sessionId = '', opId = '', op } = request;
     const bytes = ITEM_OVERHEAD_BYTES + sessionId.length + opId.length + (op?.data?.length ?? 0) + (op?.contentType?.length ?? 0);
@@ -97,8 +106,13 @@ class StreamHandle {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, entry] of this.pending) {
-      if (entry.deadlineAtMs > now) continue;
+    if (now < this.earliestDeadlineAtMs) return;
+    let earliest = Infinity;
+    this.pending.forEach((entry, id) => {
+      if (entry.deadlineAtMs > now) {
+        if (entry.deadlineAtMs < earliest) earliest = entry.deadlineAtMs;
+        return;
+      }
       this.pending.delete(id);
       entry.reject(
         new RemoteError(
@@ -109,7 +123,8 @@ class StreamHandle {
           undefined,
         ),
       );
-    }
+    });
+    this.earliestDeadlineAtMs = earliest;
     if (this.pending.size === 0) this.stopSweeping();
   }
 

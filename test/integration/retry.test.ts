@@ -60,6 +60,32 @@ describe('a paused node', () => {
   });
 });
 
+describe('operations on a stream to a paused node', () => {
+  it('each give up at their own attempt timeout, a shorter one sent after a longer one included', async () => {
+    const paused = await DaemonProcess.start({ nodeId: 'paused-stream' });
+    const c = new BatonClient({ nodes: [paused.sessionAddress], attemptTimeoutMs: 5_000 });
+    try {
+      const session = await c.open('counter');
+      // Answered at once: the stream is open and has seen an operation come and go.
+      await c.apply(session.sessionId, { type: 'add', by: 1 });
+      paused.signal('SIGSTOP');
+      const long = c.apply(session.sessionId, { type: 'add', by: 10 }, { deadlineMs: 30_000 });
+      const started = Date.now();
+      const short = await c.apply(session.sessionId, { type: 'add', by: 100 }, { deadlineMs: 300 }).catch((e: unknown) => e);
+      expect(short).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+      expect((short as Error).message).toMatch(/did not complete within 300 ms/);
+      // Well before the longer operation's 5 s attempt timeout.
+      expect(Date.now() - started).toBeLessThan(2_500);
+      paused.signal('SIGCONT');
+      const answered = await long;
+      expect(answered.version).toBeGreaterThanOrEqual(2);
+    } finally {
+      paused.signal('SIGCONT');
+      c.shutdown();
+    }
+  });
+});
+
 describe('a retry by hand', () => {
   it('with the same operation id returns the original reply without applying again', async () => {
     const session = await client.open<{ value: number }>('counter');
