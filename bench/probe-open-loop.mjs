@@ -29,7 +29,7 @@ import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from '
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
-const USAGE = `usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] ${PROCESS_ARG_USAGE}`;
+const USAGE = `usage: node bench/probe-open-loop.mjs <off|sync|async> <rate ops/s> [--rounds N (4)] [--gap-ms N (0)] [--sessions N (1000)] [--duration-ms N (6000)] [--round-warmup-ms N (0)] ${PROCESS_ARG_USAGE}`;
 const ROUND_WARMUP_MS = 2_000;
 const LAP_TIMEOUT_MS = 10_000;
 /** How long the bystander's idle floor is measured before the rounds. */
@@ -40,7 +40,7 @@ function parse(argv) {
   const { positionals, values, fail, integer } = probeArgs(
     argv,
     USAGE,
-    { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, ...PROCESS_ARG_OPTIONS },
+    { rounds: { type: 'string' }, 'gap-ms': { type: 'string' }, sessions: { type: 'string' }, 'duration-ms': { type: 'string' }, 'round-warmup-ms': { type: 'string' }, ...PROCESS_ARG_OPTIONS },
     { allowPositionals: true },
   );
   const [mode, rateText] = positionals;
@@ -52,6 +52,7 @@ function parse(argv) {
     gapMs: integer('--gap-ms', values['gap-ms'], 0, 0),
     sessions: integer('--sessions', values.sessions, 1_000, 1),
     durationMs: integer('--duration-ms', values['duration-ms'], 6_000, 100),
+    roundWarmupMs: integer('--round-warmup-ms', values['round-warmup-ms'], 0, 0),
     ...processArgs(values),
   };
 }
@@ -77,7 +78,7 @@ try {
     if (options.gapMs > 0) await sleep(options.gapMs);
     const sampler = options.mode === 'off' ? undefined : new LagSampler(system.controls[0]);
     await bystander.request('lap', {}, LAP_TIMEOUT_MS);
-    const r = await load.openLoop(options.rate, options.durationMs);
+    const r = await load.openLoop(options.rate, options.durationMs, options.roundWarmupMs);
     const lag = sampler?.stop();
     const idle = await bystander.request('lap', {}, LAP_TIMEOUT_MS);
     // A node's loop delay covers its last complete 10 s window (or the current one).

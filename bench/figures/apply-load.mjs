@@ -36,15 +36,20 @@ export class ApplyLoad {
     return new ApplyLoad(key, label, worker, serverPids, settings);
   }
 
-  /** Closed loop with `concurrency` operations in flight for `durationMs`. */
-  async closedLoop(durationMs, concurrency) {
-    return this.#measured('closedLoop', { prefix: `${this.key}-`, count: this.settings.sessions, concurrency, durationMs, op: OP }, durationMs);
+  /**
+   * Closed loop with `concurrency` operations in flight for `durationMs`,
+   * after `warmupMs` of the same load that is not measured (the server's
+   * CPU is counted over both: the same load).
+   */
+  async closedLoop(durationMs, concurrency, warmupMs = 0) {
+    const args = { prefix: `${this.key}-`, count: this.settings.sessions, concurrency, durationMs, warmupMs, op: OP };
+    return this.#measured('closedLoop', args, warmupMs + durationMs);
   }
 
-  /** Open loop at `rate` operations per second for `durationMs`. */
-  async openLoop(rate, durationMs) {
+  /** Open loop at `rate` operations per second for `durationMs`, after `warmupMs` as closedLoop's. */
+  async openLoop(rate, durationMs, warmupMs = 0) {
     const { sessions, maxInFlight } = this.settings;
-    return this.#measured('openLoop', { prefix: `${this.key}-`, count: sessions, rate, durationMs, maxInFlight, op: OP }, durationMs);
+    return this.#measured('openLoop', { prefix: `${this.key}-`, count: sessions, rate, durationMs, warmupMs, maxInFlight, op: OP }, warmupMs + durationMs);
   }
 
   async stop() {

@@ -122,7 +122,7 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
       settings.rounds,
       async (s) => {
         const sampler = s.ownerControl === undefined ? undefined : new LagSampler(s.ownerControl);
-        const result = await s.closedLoop(settings.measureMs, chosen[s.key]);
+        const result = await s.closedLoop(settings.measureMs, chosen[s.key], settings.roundWarmupMs);
         return sampler === undefined ? result : { ...result, replicationLag: sampler.stop() };
       },
       progress,
@@ -134,7 +134,7 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
     const half = await interleaved(
       systems,
       settings.rounds,
-      (s) => s.openLoop(halfRates[s.key], settings.measureMs),
+      (s) => s.openLoop(halfRates[s.key], settings.measureMs, settings.roundWarmupMs),
       progress,
       (round) => `half-peak round ${round + 1}/${settings.rounds}`,
     );
@@ -170,12 +170,16 @@ function lagRows({ key, rowName }, { peak, unavailable }) {
     missing ? notMeasured(unavailable[key] ?? 'not run') : measured(peak[key].map((r) => pick(r.replicationLag)));
   const note = missing
     ? undefined
-    : `the owner's reported lag, sampled every 100 ms during each peak round (${peak[key].map((r) => r.replicationLag.samples).join('/')} samples); median of the rounds' medians, and the largest seen: ${Math.max(...peak[key].map((r) => r.replicationLag.records.max))} records, ${Math.max(...peak[key].map((r) => r.replicationLag.ms.max))} ms`;
+    : `the owner's reported lag, sampled every 100 ms during each peak round and its warm-up (${peak[key].map((r) => r.replicationLag.samples).join('/')} samples); median of the rounds' medians, and the largest seen: ${Math.max(...peak[key].map((r) => r.replicationLag.records.max))} records, ${Math.max(...peak[key].map((r) => r.replicationLag.ms.max))} ms`;
   return [
     figureRow({ figure: '1', id: `apply.${key}.lag.records`, name: `Replication lag at peak, ${rowName}`, unit: 'records', better: 'lower', baton: of('records', (l) => l.records.median), note }),
     figureRow({ figure: '1', id: `apply.${key}.lag.ms`, name: `Replication lag age at peak, ${rowName}`, unit: 'ms', better: 'lower', baton: of('ms', (l) => l.ms.median) }),
   ];
 }
+
+/** How a measured round starts, for the notes: a run before 2026-12-05 06:40 UTC measured from a standing start. */
+const warmNote = (settings) =>
+  settings.roundWarmupMs ? `, each round after ${settings.roundWarmupMs / 1000} s of the same load that is not measured` : ', each round from a standing start';
 
 /** The levels a run swept: a run before 2026-12-05 kept one number, where every system ran. */
 const levelsOf = (settings) => [settings.concurrency].flat();
@@ -190,7 +194,7 @@ function peakNote(key, apply, settings) {
     levels.length > 1
       ? `each system at the number of operations in flight (of ${levels.join(', ')}) where it did best in a sweep of one ${settings.sweepMs / 1000} s pass per level (see the sync vs off row)`
       : `${levels[0]} operations in flight`;
-  return `closed loop over ${settings.sessions} sessions, ${settings.measureMs / 1000} s per round, ${how}; ${at}`;
+  return `closed loop over ${settings.sessions} sessions, ${settings.measureMs / 1000} s per round${warmNote(settings)}, ${how}; ${at}`;
 }
 
 /** The sweep's figures, for the sync vs off row's note. */
@@ -235,7 +239,7 @@ function modeRows({ key, rowName }, apply, settings) {
       goalCheck: (row) => row.baton.median < P99_GOAL_MS,
       note: missing
         ? undefined
-        : `open loop at 50% of each system's own median peak (Baton ${halfRates[key]} ops/s, baseline ${halfRates.baseline} ops/s); ` +
+        : `open loop at 50% of each system's own median peak (Baton ${halfRates[key]} ops/s, baseline ${halfRates.baseline} ops/s)${warmNote(settings)}; ` +
           `latency from the scheduled send time, including the generator's own lag (median p99: Baton ${lagP99(half[key])} ms, baseline ${lagP99(half.baseline)} ms)`,
     }),
   ];

@@ -41,6 +41,17 @@ async function forEach(count, concurrency, task) {
 /** Applies `op` to the sessions `${prefix}0..count-1` in turn. */
 const applyInTurn = (prefix, count, op) => (i) => client.apply(sessionId(prefix, i % count), op);
 
+/**
+ * `loop(send, options)`, after `warmupMs` of the same loop that is not
+ * measured: a round measures the steady state, not the system's start
+ * after sitting idle while the others were measured (docs/benchmarks.md,
+ * "Each round starts warm").
+ */
+async function afterWarmup(loop, send, { warmupMs = 0, ...options }) {
+  if (warmupMs > 0) await loop(send, { ...options, durationMs: warmupMs });
+  return loop(send, options);
+}
+
 /** Runs `fn(i)` for i in 0..count-1, `concurrency` at a time; resolves with the outcome and the time it took. */
 async function timedEach(count, concurrency, fn) {
   const start = performance.now();
@@ -62,8 +73,8 @@ serveRequests({
     const snapshot = await client.get(id);
     return Buffer.byteLength(JSON.stringify(snapshot.state));
   },
-  closedLoop: ({ prefix, count, op, ...options }) => closedLoop(applyInTurn(prefix, count, op), options),
-  openLoop: ({ prefix, count, op, ...options }) => openLoop(applyInTurn(prefix, count, op), options),
+  closedLoop: ({ prefix, count, op, ...options }) => afterWarmup(closedLoop, applyInTurn(prefix, count, op), options),
+  openLoop: ({ prefix, count, op, ...options }) => afterWarmup(openLoop, applyInTurn(prefix, count, op), options),
   async shutdown() {
     client?.shutdown();
     client = undefined;
