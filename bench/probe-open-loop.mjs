@@ -1,16 +1,17 @@
-// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N] [--node-arg=FLAG ...] [--load-arg=FLAG ...]`
+// `node bench/probe-open-loop.mjs <off|sync|async> <rate> [--rounds N] [--gap-ms N] [--sessions N] [--duration-ms N] [--round-warmup-ms N] [--node-arg=FLAG ...] [--load-arg=FLAG ...]`
 //
 // One Baton system under an open loop at a fixed rate, round after round,
 // with what each round saw: latency from the scheduled send time, the
 // generator's own lateness, CPU, the owner's replication lag (sampled every
 // 100 ms), every node's event loop delay, and how late a bystander process
 // woke on a 1 ms timer meanwhile (with the system idle first, as its floor:
-// bench/load/bystander.mjs). For looking into figure 1's
-// p99 at half the peak, and for A/B runs of two builds (run it in each
-// checkout after `npm run build`). `--gap-ms` leaves the system idle before
-// each round, as `npm run bench` does while it measures the other systems
-// (long enough, and idle sessions get packed). `--node-arg` passes a flag
-// to node in every daemon, e.g. `--node-arg=--cpu-prof
+// bench/load/bystander.mjs). For looking into figure 1's p99 at half the
+// peak, and for A/B runs of two builds (run it in each checkout after
+// `npm run build`). `--gap-ms` leaves the system idle before each round, as
+// `npm run bench` does while it measures the other systems (long enough,
+// and idle sessions get packed); `--round-warmup-ms` runs that much of the
+// same load first, unmeasured, as `npm run bench` does. `--node-arg` passes
+// a flag to node in every daemon, e.g. `--node-arg=--cpu-prof
 // --node-arg=--cpu-prof-dir=/tmp/prof` for a CPU profile of each daemon,
 // written when the probe stops it; `--load-arg` does the same for the load
 // worker. Not part of `npm run bench`.
