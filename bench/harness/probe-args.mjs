@@ -4,13 +4,6 @@
 import { parseArgs } from 'node:util';
 
 /**
- * Parses `argv` with `options` (parseArgs's, --help added); prints `usage`
- * and exits 0 for --help. Returns { values, positionals, fail, integer }:
- * fail(message) exits 2 with the message and the usage; integer(name,
- * text, fallback, min, max) is `fallback` for no text, else the integer,
- * or fails naming the range.
- */
-/**
  * The options every probe that starts processes takes: node flags for the
  * daemons and for the load worker, each repeatable (`--node-arg=--cpu-prof`).
  */
@@ -23,6 +16,13 @@ export const PROCESS_ARG_USAGE = '[--node-arg=FLAG ...] [--load-arg=FLAG ...]';
 /** { nodeArgs, loadArgs } from parsed PROCESS_ARG_OPTIONS values. */
 export const processArgs = (values) => ({ nodeArgs: values['node-arg'] ?? [], loadArgs: values['load-arg'] ?? [] });
 
+/**
+ * Parses `argv` with `options` (parseArgs's, --help added); prints `usage`
+ * and exits 0 for --help. Returns { values, positionals, fail, integer }:
+ * fail(message) exits 2 with the message and the usage; integer(name,
+ * text, fallback, min, max) is `fallback` for no text, else the integer,
+ * or fails naming the range.
+ */
 export function probeArgs(argv, usage, options, { allowPositionals = false } = {}) {
   const fail = (message) => {
     process.stderr.write(`${message}\n${usage}\n`);

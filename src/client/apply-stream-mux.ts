@@ -105,6 +105,12 @@ class StreamHandle {
   }
 
   private sweep(): void {
+    // Nothing in flight: stop at once, so the timer does not keep an idle process alive.
+    if (this.pending.size === 0) {
+      this.earliestDeadlineAtMs = Infinity;
+      this.stopSweeping();
+      return;
+    }
     const now = Date.now();
     if (now < this.earliestDeadlineAtMs) return;
     let earliest = Infinity;
