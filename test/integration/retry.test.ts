@@ -37,15 +37,33 @@ describe.each(['stream', 'unary'] as const)('a reply lost on the %s transport', 
   });
 });
 
+/**
+ * Runs `body` with a node and a client of their own and an open counter
+ * session; afterwards, whatever `body` did, the node is let run again
+ * (SIGCONT) and the client shut down.
+ */
+async function withOwnNode(
+  nodeId: string,
+  attemptTimeoutMs: number,
+  body: (node: DaemonProcess, c: BatonClient, sessionId: string) => Promise<void>,
+): Promise<void> {
+  const node = await DaemonProcess.start({ nodeId });
+  const c = new BatonClient({ nodes: [node.sessionAddress], attemptTimeoutMs });
+  try {
+    const session = await c.open('counter');
+    await body(node, c, session.sessionId);
+  } finally {
+    node.signal('SIGCONT');
+    c.shutdown();
+  }
+}
+
 describe('a paused node', () => {
-  it('fails a watch within its deadline instead of hanging', async () => {
-    const paused = await DaemonProcess.start({ nodeId: 'paused' });
-    const c = new BatonClient({ nodes: [paused.sessionAddress], attemptTimeoutMs: 200 });
-    try {
-      const session = await c.open('counter');
+  it('fails a watch within its deadline instead of hanging', () =>
+    withOwnNode('paused', 200, async (paused, c, sessionId) => {
       paused.signal('SIGSTOP');
       const started = Date.now();
-      const watch = c.watch(session.sessionId, { deadlineMs: 1_000 });
+      const watch = c.watch(sessionId, { deadlineMs: 1_000 });
       // Nothing arrives from a stopped process: the first event is the failure.
       const failure = await watch[Symbol.asyncIterator]()
         .next()
@@ -53,25 +71,16 @@ describe('a paused node', () => {
       expect(failure).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
       expect((failure as Error).message).toMatch(/watch session .* did not complete within 1000 ms/);
       expect(Date.now() - started).toBeLessThan(10_000);
-    } finally {
-      paused.signal('SIGCONT');
-      c.shutdown();
-    }
-  });
-});
+    }));
 
-describe('operations on a stream to a paused node', () => {
-  it('each give up at their own attempt timeout, a shorter one sent after a longer one included', async () => {
-    const paused = await DaemonProcess.start({ nodeId: 'paused-stream' });
-    const c = new BatonClient({ nodes: [paused.sessionAddress], attemptTimeoutMs: 5_000 });
-    try {
-      const session = await c.open('counter');
+  it('fails each stream operation at its own attempt timeout, a shorter one sent after a longer one included', () =>
+    withOwnNode('paused-stream', 5_000, async (paused, c, sessionId) => {
       // Answered at once: the stream is open and has seen an operation come and go.
-      await c.apply(session.sessionId, { type: 'add', by: 1 });
+      await c.apply(sessionId, { type: 'add', by: 1 });
       paused.signal('SIGSTOP');
-      const long = c.apply(session.sessionId, { type: 'add', by: 10 }, { deadlineMs: 30_000 });
+      const long = c.apply(sessionId, { type: 'add', by: 10 }, { deadlineMs: 30_000 });
       const started = Date.now();
-      const short = await c.apply(session.sessionId, { type: 'add', by: 100 }, { deadlineMs: 300 }).catch((e: unknown) => e);
+      const short = await c.apply(sessionId, { type: 'add', by: 100 }, { deadlineMs: 300 }).catch((e: unknown) => e);
       expect(short).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
       expect((short as Error).message).toMatch(/did not complete within 300 ms/);
       // Well before the longer operation's 5 s attempt timeout.
@@ -79,11 +88,7 @@ describe('operations on a stream to a paused node', () => {
       paused.signal('SIGCONT');
       const answered = await long;
       expect(answered.version).toBeGreaterThanOrEqual(2);
-    } finally {
-      paused.signal('SIGCONT');
-      c.shutdown();
-    }
-  });
+    }));
 });
 
 describe('a retry by hand', () => {
