@@ -46,6 +46,9 @@ function wireWindow(window: readonly DeltaDedupe[]): WireDedupe[] {
   return out;
 }
 
+/** The dedupe entries encoded: the change's delta when given, else the whole window (then marked complete). */
+const dedupeOf = (record: SessionRecord, how: RecordEncoding): readonly DeltaDedupe[] => how.dedupeDelta ?? record.dedupe;
+
 /**
  * The wire form of a record as objects, for messages protobufjs encodes
  * (ListRecords' answer); replication and snapshots write encodeRecord's
@@ -63,7 +66,7 @@ export function toWire(record: SessionRecord, how: RecordEncoding = {}): WireRec
     schemaVersion: record.schemaVersion,
     state: how.deleted === true ? EMPTY_BYTES : ownedEncoded(record.state, 'latin1'),
     timers: record.timers as TimerEntry[],
-    dedupe: wireWindow(how.dedupeDelta ?? record.dedupe),
+    dedupe: wireWindow(dedupeOf(record, how)),
     dedupeComplete: how.dedupeDelta === undefined,
     deleted: how.deleted === true,
     offset: how.offset ?? 0,
@@ -117,7 +120,6 @@ const stateOf = (record: SessionRecord, how: RecordEncoding): string => (how.del
  */
 export function measureRecord(record: SessionRecord, how: RecordEncoding = {}): number {
   const state = stateOf(record, how);
-  const dedupe: readonly DeltaDedupe[] = how.dedupeDelta ?? record.dedupe;
   measured.reset();
   let size =
     delimitedSize(measured.add(Buffer.byteLength(record.sessionId, 'utf8'))) +
@@ -133,7 +135,7 @@ export function measureRecord(record: SessionRecord, how: RecordEncoding = {}): 
     varintFieldSize(record.createdAtMs) +
     varintFieldSize(record.updatedAtMs);
   for (const t of record.timers) size += nestedSize(t.timerId, t.deadlineMs, t.payload.length);
-  for (const d of dedupe) size += nestedSize(d.opId, d.version, d.reply.length);
+  for (const d of dedupeOf(record, how)) size += nestedSize(d.opId, d.version, d.reply.length);
   return size;
 }
 
@@ -156,7 +158,7 @@ export function writeRecord(buf: Buffer, pos: number, record: SessionRecord, how
     pos = writeVarintField(buf, pos, 2, t.deadlineMs);
     pos = writeBytesField(buf, pos, 3, t.payload);
   }
-  for (const d of how.dedupeDelta ?? record.dedupe) {
+  for (const d of dedupeOf(record, how)) {
     pos = openNested(buf, pos, 9, d.opId);
     pos = writeVarintField(buf, pos, 2, d.version);
     pos = writeBytesOrByteString(buf, pos, 3, d.reply);
