@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplyLoad } from './figures/apply-load.mjs';
-import { startBatonSystem } from './harness/baton-system.mjs';
+import { daemonsOf, startBatonSystem } from './harness/baton-system.mjs';
 import { machineBusy, readCpuMs } from './harness/process-stats.mjs';
 import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from './harness/probe-args.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
@@ -63,9 +63,8 @@ try {
     const load = await ApplyLoad.start(registry, { key: mode, label: mode, addresses: system.addresses, serverPids: system.pids, settings: { sessions: SESSIONS }, workerArgs: options.loadArgs });
     await load.closedLoop(WARMUP_MS, options.concurrency);
     // The daemons (owner first), then the load worker; redis-server is shared and left out.
-    const roles = mode === 'off' ? ['owner'] : ['owner', 'replica'];
-    const pids = system.pids.filter((pid) => pid !== redis.pid);
-    systems.push({ mode, load, roles: [...roles, 'load'], pids: [...pids, load.worker.pid], rounds: [] });
+    const daemons = daemonsOf(system);
+    systems.push({ mode, load, roles: [...daemons.map((d) => d.role), 'load'], pids: [...daemons.map((d) => d.pid), load.worker.pid], rounds: [] });
   }
   process.stdout.write(`${options.concurrency} operations in flight over ${SESSIONS} sessions, ${options.durationMs} ms rounds; CPU us per operation\n`);
   for (let round = 1; round <= options.rounds; round++) {

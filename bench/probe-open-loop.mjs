@@ -3,9 +3,10 @@
 // One Baton system under an open loop at a fixed rate, round after round,
 // with what each round saw: latency from the scheduled send time, the
 // generator's own lateness, CPU, the owner's replication lag (sampled every
-// 100 ms), every node's event loop delay, and how late a bystander process
-// woke on a 1 ms timer meanwhile (with the system idle first, as its floor:
-// bench/load/bystander.mjs). For looking into figure 1's p99 at half the
+// 100 ms), every node's event loop delay, the minor page faults each
+// process took in the round (warm-up included), and how late a bystander
+// process woke on a 1 ms timer meanwhile (with the system idle first, as
+// its floor: bench/load/bystander.mjs). For looking into figure 1's p99 at half the
 // peak, and for A/B runs of two builds (run it in each checkout after
 // `npm run build`). `--gap-ms` leaves the system idle before each round, as
 // `npm run bench` does while it measures the other systems (long enough,
@@ -21,12 +22,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_IN_FLIGHT } from './bench-options.mjs';
 import { ApplyLoad } from './figures/apply-load.mjs';
-import { startBatonSystem } from './harness/baton-system.mjs';
+import { daemonsOf, startBatonSystem } from './harness/baton-system.mjs';
 import { IpcChild } from './harness/ipc-child.mjs';
 import { LagSampler } from './harness/lag-sampler.mjs';
 import { nodeStatus } from './harness/node-status.mjs';
 import { BYSTANDER_PATH } from './harness/paths.mjs';
 import { PROCESS_ARG_OPTIONS, PROCESS_ARG_USAGE, probeArgs, processArgs } from './harness/probe-args.mjs';
+import { readMinorFaults } from './harness/process-stats.mjs';
 import { ProcessRegistry } from './harness/process-registry.mjs';
 import { startRedisServer } from './harness/redis-server.mjs';
 
@@ -75,12 +77,15 @@ try {
   const floor = await bystander.request('lap', {}, LAP_TIMEOUT_MS);
   process.stdout.write(`${options.mode} at ${options.rate} ops/s, ${options.sessions} sessions, ${options.durationMs} ms rounds${options.gapMs > 0 ? `, ${options.gapMs} ms idle before each` : ''}\n`);
   process.stdout.write(`bystander (a process waking every ms) late p99/max with the system idle: ${floor.p99.toFixed(1)}/${floor.max.toFixed(1)} ms\n`);
+  const watched = [...daemonsOf(system), { role: 'load worker', pid: load.worker.pid }];
   for (let round = 1; round <= options.rounds; round++) {
     if (options.gapMs > 0) await sleep(options.gapMs);
+    const faultsBefore = watched.map(({ pid }) => readMinorFaults(pid));
     const sampler = options.mode === 'off' ? undefined : new LagSampler(system.controls[0]);
     await bystander.request('lap', {}, LAP_TIMEOUT_MS);
     const r = await load.openLoop(options.rate, options.durationMs, options.roundWarmupMs);
     const lag = sampler?.stop();
+    const faults = watched.map(({ role, pid }, i) => `${role} ${readMinorFaults(pid) - faultsBefore[i]}`).join(', ');
     const idle = await bystander.request('lap', {}, LAP_TIMEOUT_MS);
     // A node's loop delay covers its last complete 10 s window (or the current one).
     const loops = await Promise.all(system.controls.map(nodeStatus));
@@ -89,7 +94,8 @@ try {
       `round ${round}: ${Math.round(r.achievedRate)} ops/s, p50 ${f(r.latency.p50)} ms, p99 ${f(r.latency.p99)} ms, max ${f(r.latency.max)} ms; ` +
         `generator late p99 ${f(r.sendLag.p99)} ms; bystander late p99/max ${f(idle.p99)}/${f(idle.max)} ms; server CPU ${Math.round(r.serverCpuPercent)}%, load CPU ${Math.round(r.loadCpuPercent)}%` +
         `${lag ? `; replication lag max ${lag.records.max} records / ${lag.ms.max} ms` : ''}; ` +
-        `loop delay p99/max ${loops.map((s) => `${f(s.eventLoopDelayP99Ms)}/${f(s.eventLoopDelayMaxMs)} ms`).join(', ')}` +
+        `loop delay p99/max ${loops.map((s) => `${f(s.eventLoopDelayP99Ms)}/${f(s.eventLoopDelayMaxMs)} ms`).join(', ')}; ` +
+        `minor page faults ${faults}` +
         `${r.errors > 0 ? `; ${r.errors} errors (${r.firstError})` : ''}${r.dropped > 0 ? `; ${r.dropped} dropped` : ''}\n`,
     );
   }

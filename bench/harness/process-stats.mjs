@@ -24,8 +24,8 @@ export function readRssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-/** User + system CPU time `pid` has used so far, in ms. */
-export function readCpuMs(pid) {
+/** The fields of /proc/<pid>/stat after the command name, from `state` (field 3) on. */
+function statFields(pid) {
   let stat;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -33,9 +33,19 @@ export function readCpuMs(pid) {
     throw new Error(`process ${pid} exited during the measurement (${err.code})`, { cause: err });
   }
   // Fields after the command name (which may contain spaces) start at ")".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** User + system CPU time `pid` has used so far, in ms. */
+export function readCpuMs(pid) {
+  const fields = statFields(pid);
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
   return (ticks * 1000) / clockTicksPerSecond();
+}
+
+/** Minor page faults `pid` has taken so far (pages it touched that the kernel had to map in, without disk I/O). */
+export function readMinorFaults(pid) {
+  return Number(statFields(pid)[7]); // minflt
 }
 
 /** Starts a CPU measurement of `pids`; the returned function gives each one's CPU % since. */
