@@ -8,7 +8,7 @@ export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --co
   --concurrency LIST
                     operations in flight per system in the closed loop, e.g. "64" or "64,256,1024"
                     (default: 64,256,1024); with several, a sweep runs each system at each of them
-                    and its peak rounds run where it did best
+                    and its peak rounds run at the most in flight that read within 10% of its best
   --figures LIST    measure only these figures, e.g. "6" or "1,6" (default: all of 1, 4 and 6;
                     figure 4 loads the snapshot the figure 6 pass leaves, so it runs that pass too);
                     a partial run does not replace bench/results/latest.json
