@@ -7,6 +7,7 @@ import type { ApplyResults__Output } from '../generated/baton/v1/ApplyResults.js
 import type { SessionServiceClient } from '../generated/baton/v1/SessionService.js';
 import { BatchWriter, ITEM_OVERHEAD_BYTES } from '../rpc/batch-writer.js';
 import { fromErrorDetail, fromServiceError, RemoteError } from '../rpc/status-mapper.js';
+import { PendingTable } from './pending-table.js';
 
 interface Pending {
   resolve(response: ApplyResponse__Output): void;
@@ -25,7 +26,7 @@ const SWEEP_MS = 25;
 
 /** One ApplyStream call and the operations waiting for an answer on it. */
 class StreamHandle {
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new PendingTable<Pending>();
   closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   /**
@@ -52,8 +53,7 @@ class StreamHandle {
       this.closed = true;
       this.stopSweeping();
       this.outbox.discard();
-      const orphans = [...this.pending.values()];
-      this.pending.clear();
+      const orphans = this.pending.drain();
       onGone(this);
       for (const entry of orphans) entry.reject(err);
     };
@@ -83,9 +83,8 @@ class StreamHandle {
   }
 
   private answered(response: ApplyResponse__Output, onGone: (handle: StreamHandle) => void): void {
-    const entry = this.pending.get(response.correlationId);
+    const entry = this.pending.take(response.correlationId);
     if (entry === undefined) return; // timed out already
-    this.pending.delete(response.correlationId);
     if (response.error === null) {
       entry.resolve(response);
       return;
@@ -114,12 +113,15 @@ class StreamHandle {
     const now = Date.now();
     if (now < this.earliestDeadlineAtMs) return;
     let earliest = Infinity;
-    this.pending.forEach((entry, id) => {
-      if (entry.deadlineAtMs > now) {
-        if (entry.deadlineAtMs < earliest) earliest = entry.deadlineAtMs;
-        return;
-      }
-      this.pending.delete(id);
+    const expired = this.pending.idsWhere((entry) => {
+      if (entry.deadlineAtMs <= now) return true;
+      if (entry.deadlineAtMs < earliest) earliest = entry.deadlineAtMs;
+      return false;
+    });
+    this.earliestDeadlineAtMs = earliest;
+    for (const id of expired) {
+      const entry = this.pending.take(id);
+      if (entry === undefined) continue;
       entry.reject(
         new RemoteError(
           'ERR_DEADLINE_EXCEEDED',
@@ -129,8 +131,7 @@ class StreamHandle {
           undefined,
         ),
       );
-    });
-    this.earliestDeadlineAtMs = earliest;
+    }
     if (this.pending.size === 0) this.stopSweeping();
   }
 
