@@ -46,7 +46,8 @@ export class PendingTable<T> {
   take(id: number): T | undefined {
     // ToInt32 keeps an id's low 32 bits, so the slot is right past 2^31 too.
     const i = id & this.mask;
-    if (this.keys[i] === id) {
+    // An answer without an id reads 0, the key of an empty slot.
+    if (this.keys[i] === id && id !== EMPTY) {
       const value = this.values[i];
       this.keys[i] = EMPTY;
       this.values[i] = undefined;

@@ -20,6 +20,13 @@ describe('PendingTable', () => {
     expect(t.size).toBe(0);
   });
 
+  it('finds nothing under id 0, what an answer without an id carries', () => {
+    const t = new PendingTable<string>();
+    expect([t.take(0), t.size]).toEqual([undefined, 0]);
+    t.set(1, 'a');
+    expect([t.take(0), t.size, t.take(1)]).toEqual([undefined, 1, 'a']);
+  });
+
   it('finds ids that share a slot, whichever of them leaves first', () => {
     // 1, 65, 129 and 193 share slot 1 of the first 64 slots.
     const t = new PendingTable<number>();
