@@ -113,15 +113,13 @@ class StreamHandle {
     const now = Date.now();
     if (now < this.earliestDeadlineAtMs) return;
     let earliest = Infinity;
-    const expired = this.pending.idsWhere((entry) => {
+    const expired = this.pending.removeWhere((entry) => {
       if (entry.deadlineAtMs <= now) return true;
       if (entry.deadlineAtMs < earliest) earliest = entry.deadlineAtMs;
       return false;
     });
     this.earliestDeadlineAtMs = earliest;
-    for (const id of expired) {
-      const entry = this.pending.take(id);
-      if (entry === undefined) continue;
+    for (const entry of expired) {
       entry.reject(
         new RemoteError(
           'ERR_DEADLINE_EXCEEDED',

@@ -62,12 +62,13 @@ describe('PendingTable', () => {
     expect(t.size).toBe(0);
   });
 
-  it('drains and searches the entries that shared a slot too', () => {
+  it('removes and drains the entries that shared a slot too', () => {
     const t = new PendingTable<number>();
-    for (const id of [1, 65, 129]) t.set(id, id);
-    expect(t.idsWhere((v) => v > 1).sort((a, b) => a - b)).toEqual([65, 129]);
-    expect(t.drain().sort((a, b) => a - b)).toEqual([1, 65, 129]);
-    expect([t.size, t.take(65)]).toEqual([0, undefined]);
+    for (const id of [1, 65, 129, 193]) t.set(id, id);
+    expect(t.removeWhere((v) => v === 65 || v === 129).sort((a, b) => a - b)).toEqual([65, 129]);
+    expect([t.size, t.take(65), t.take(129)]).toEqual([2, undefined, undefined]);
+    expect(t.drain().sort((a, b) => a - b)).toEqual([1, 193]);
+    expect([t.size, t.take(193)]).toEqual([0, undefined]);
   });
 
   it('spreads ids past 2^31', () => {
@@ -78,12 +79,13 @@ describe('PendingTable', () => {
     expect(t.take(base)).toBeUndefined();
   });
 
-  it('names the ids a predicate picks and drains what is left', () => {
+  it('removes what a predicate picks, leaves the rest, and drains what is left', () => {
     const t = new PendingTable<{ due: number }>();
     for (let id = 1; id <= 10; id++) t.set(id, { due: id });
-    const expired = t.idsWhere((v) => v.due <= 3);
-    expect(expired.sort((a, b) => a - b)).toEqual([1, 2, 3]);
-    for (const id of expired) t.take(id);
+    const expired = t.removeWhere((v) => v.due <= 3);
+    expect(expired.map((v) => v.due).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    expect([t.size, t.take(2), t.take(4)]).toEqual([7, undefined, { due: 4 }]);
+    t.set(4, { due: 4 });
     expect(t.drain().map((v) => v.due).sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10]);
     expect([t.size, t.take(5)]).toEqual([0, undefined]);
     t.set(11, { due: 11 });
