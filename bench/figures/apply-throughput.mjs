@@ -60,7 +60,7 @@ const PLATEAU_TOLERANCE = 0.1;
  * trip (a sync pair's at 256 read 1.44x the baseline in peak rounds where
  * 1024 read 2.02x: docs/benchmarks.md, "How the peak's level is chosen").
  */
-export function plateauLevel(passes) {
+function plateauLevel(passes) {
   const best = Math.max(...passes.map((p) => p.opsPerSec));
   return Math.max(...passes.filter((p) => p.opsPerSec >= (1 - PLATEAU_TOLERANCE) * best).map((p) => p.concurrency));
 }
@@ -156,11 +156,13 @@ export async function runApplyBenchmark({ registry, redis, settings, progress })
     // rotation: a latency ratio at equal load beside the one at equal share
     // of each system's own peak.
     const syncPair = systems.find((s) => s.key === 'sync');
-    const atBaselineRate = syncPair === undefined ? [] : [{ key: EQUAL_RATE_KEY, label: `${syncPair.label} at the baseline's rate`, load: syncPair }];
+    halfRates[EQUAL_RATE_KEY] = halfRates.baseline;
+    const atBaselineRate =
+      syncPair === undefined ? [] : [{ key: EQUAL_RATE_KEY, label: `${syncPair.label} at the baseline's rate`, openLoop: (...args) => syncPair.openLoop(...args) }];
     const half = await interleaved(
       [...systems, ...atBaselineRate],
       settings.rounds,
-      (s) => (s.load ?? s).openLoop(halfRates[s.load === undefined ? s.key : 'baseline'], settings.measureMs, settings.roundWarmupMs),
+      (s) => s.openLoop(halfRates[s.key], settings.measureMs, settings.roundWarmupMs),
       progress,
       (round) => `half-peak round ${round + 1}/${settings.rounds}`,
     );

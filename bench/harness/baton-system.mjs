@@ -8,9 +8,6 @@ import { redisArgs, startBatonPair } from './baton-pair.mjs';
  * with { addresses, controls } (the owner first), `pids` (the daemons' and
  * redis-server's, whose CPU counts as the server's) and the daemons' `children`.
  */
-/** The daemons of a system started by startBatonSystem, named by role: [{ role: 'owner', pid }, { role: 'replica', pid }]. */
-export const daemonsOf = (system) => system.children.map((child, i) => ({ role: i === 0 ? 'owner' : 'replica', pid: child.pid }));
-
 export async function startBatonSystem(registry, { mode, cluster, redis, nodeArgs = [] }) {
   if (mode === 'off') {
     const node = await startBatonDaemon(registry, { nodeId: `${cluster}-a`, nodeArgs, extraArgs: redisArgs(redis.port, cluster) });
@@ -24,3 +21,6 @@ export async function startBatonSystem(registry, { mode, cluster, redis, nodeArg
     children: [primary.child, secondary.child],
   };
 }
+
+/** The daemons of a system started by startBatonSystem, named by role: [{ role: 'owner', pid }, { role: 'replica', pid }]. */
+export const daemonsOf = (system) => system.children.map((child, i) => ({ role: i === 0 ? 'owner' : 'replica', pid: child.pid }));
