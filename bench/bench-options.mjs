@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency LIST] [-- --figures LIST]
 
-  --quick           smoke check: fewer and shorter rounds, 20k sessions for memory (under 2 minutes)
+  --quick           smoke check: fewer and shorter rounds, 10k sessions for memory (under 2 minutes)
   --rounds N        rounds per measurement (default: 5, quick: 3)
   --concurrency LIST
                     operations in flight per system in the closed loop, e.g. "64" or "64,256,1024"
@@ -36,7 +36,7 @@ const COMMON = {
 
 const MODES = {
   full: { ...COMMON, mode: 'full', rounds: 5, warmupMs: 3_000, sweepMs: 2_000, roundWarmupMs: 1_000, measureMs: 6_000, memorySessions: 100_000, hotSessions: 5_000, watchdogMs: 15 * 60_000 },
-  quick: { ...COMMON, mode: 'quick', rounds: 3, warmupMs: 1_000, sweepMs: 400, roundWarmupMs: 200, measureMs: 1_250, memorySessions: 20_000, hotSessions: 500, watchdogMs: 3 * 60_000 },
+  quick: { ...COMMON, mode: 'quick', rounds: 3, warmupMs: 1_000, sweepMs: 400, roundWarmupMs: 200, measureMs: 1_000, memorySessions: 10_000, hotSessions: 500, watchdogMs: 3 * 60_000 },
 };
 
 /** The figures `npm run bench` can measure; the others are reported as not measured. */
