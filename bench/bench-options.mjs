@@ -1,7 +1,7 @@
 // Command line of `npm run bench` and the settings of each mode.
 import { parseArgs } from 'node:util';
 
-export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency LIST] [-- --figures LIST]
+export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --concurrency LIST] [-- --figures LIST] [-- --json]
 
   --quick           smoke check: fewer and shorter rounds, 10k sessions for memory (under 2 minutes)
   --rounds N        rounds per measurement (default: 5, quick: 3)
@@ -12,6 +12,10 @@ export const USAGE = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --co
   --figures LIST    measure only these figures, e.g. "6" or "1,6" (default: all of 1, 4 and 6;
                     figure 4 loads the snapshot the figure 6 pass leaves, so it runs that pass too);
                     a partial run does not replace bench/results/latest.json
+  --json            print the results as JSON on stdout instead of the table: the machine, the settings
+                    and every figure's row (median, spread, ratio, goal); the rounds' raw results stay
+                    in the results file, whose paths it gives (use "npm run -s bench -- --json" so
+                    that npm prints nothing of its own)
   --table FILE      print the table of a saved results file (e.g. bench/results/latest.json) and exit
   --help            this text`;
 
@@ -71,7 +75,7 @@ function positiveInt(name, raw) {
   return n;
 }
 
-/** The resolved settings, or { help: true }, or { table: FILE }. Throws with the usage on bad input. */
+/** The resolved settings (`json`: print JSON, not the table), or { help: true }, or { table: FILE }. Throws with the usage on bad input. */
 export function parseBenchOptions(argv) {
   let parsed;
   try {
@@ -83,6 +87,7 @@ export function parseBenchOptions(argv) {
         concurrency: { type: 'string' },
         figures: { type: 'string' },
         table: { type: 'string' },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -90,8 +95,11 @@ export function parseBenchOptions(argv) {
     throw new Error(`${err.message}\n${USAGE}`);
   }
   if (parsed.help) return { help: true };
-  if (parsed.table !== undefined) return { table: parsed.table };
-  const settings = { ...(parsed.quick ? MODES.quick : MODES.full) };
+  if (parsed.table !== undefined) {
+    if (parsed.json) throw new Error(`--json prints a run's results; a saved results file is JSON already: read ${parsed.table} itself\n${USAGE}`);
+    return { table: parsed.table };
+  }
+  const settings = { ...(parsed.quick ? MODES.quick : MODES.full), json: parsed.json };
   if (parsed.rounds !== undefined) settings.rounds = positiveInt('rounds', parsed.rounds);
   if (parsed.concurrency !== undefined) settings.concurrency = concurrencyList(parsed.concurrency);
   settings.figures = parsed.figures === undefined ? MEASURABLE_FIGURES : figureList(parsed.figures);

@@ -2,8 +2,8 @@
 // the same run, on this machine. Starts its own redis-server, daemons,
 // baseline server and load workers on 127.0.0.1, and stops every one of
 // them at the end, on an error, on Ctrl-C and on a watchdog timeout.
-// Progress goes to stderr; the table to stdout; everything to
-// bench/results/latest.json and a timestamped copy.
+// Progress goes to stderr; the table (or with --json, the results as JSON)
+// to stdout; everything to bench/results/latest.json and a timestamped copy.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,15 +91,20 @@ async function main() {
   const bootstrap = wanted('4') ? await runBootstrapBenchmark({ registry, redis, snapshot: memory.snapshot, settings, progress }) : undefined;
   await registry.stop(redis.child);
   const rows = rowsOf({ apply, bootstrap, memory }, settings);
-  const results = {
+  // What --json prints; the results files also hold the rounds' raw results.
+  const summary = {
     machine: { ...machine, loadAverageAtEnd: loadavg() },
     settings,
     durationS: (performance.now() - startedAt) / 1000,
     rows,
-    raw: { apply, bootstrap, memory },
   };
+  const results = { ...summary, raw: { apply, bootstrap, memory } };
   const paths = writeResults(results);
-  process.stdout.write(`\n${resultsTable(results).join('\n')}\n\nResults: ${paths.join(', ')}\n`);
+  if (settings.json) {
+    process.stdout.write(`${JSON.stringify({ ...summary, files: paths }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`\n${resultsTable(results).join('\n')}\n\nResults: ${paths.join(', ')}\n`);
+  }
 }
 
 try {
