@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { connectRedis, waitReady } from '../../src/snapshots/redis-connection.js';
+import { DEFAULT_MASTER_NAME } from '../../src/snapshots/redis-options.js';
 import { freePort } from './free-port.js';
 
 /**
@@ -65,6 +67,18 @@ export class RedisServer {
   private auth(): { password?: string } {
     const at = this.extraArgs.indexOf('--requirepass');
     return at < 0 ? {} : { password: this.extraArgs[at + 1] as string };
+  }
+
+  /** The connection a node's snapshots use (connectRedis, scripts defined), once it is ready. */
+  async snapshotConnection(): Promise<Redis> {
+    const redis = connectRedis({
+      url: this.url, sentinels: [], masterName: DEFAULT_MASTER_NAME, password: this.auth().password, sentinelPassword: undefined, tls: false, tlsCaFile: undefined,
+    });
+    if (!(await waitReady(redis, 5_000))) {
+      redis.disconnect();
+      throw new Error(`could not connect to redis-server on port ${this.port}`);
+    }
+    return redis;
   }
 
   /** A client for the test's own reads and writes. */

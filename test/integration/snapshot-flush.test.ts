@@ -5,7 +5,6 @@ import { EngineChangeEncoder } from '../../src/replication/change-encoder.js';
 import { ReplicationLog } from '../../src/replication/replication-log.js';
 import { HandlerRegistry } from '../../src/sessions/handler-registry.js';
 import { SessionEngine } from '../../src/sessions/session-engine.js';
-import { connectRedis, waitReady } from '../../src/snapshots/redis-connection.js';
 import { SnapshotStore } from '../../src/snapshots/snapshot-store.js';
 import { SnapshotWriter } from '../../src/snapshots/snapshot-writer.js';
 import { RedisServer } from '../helpers/redis-server.js';
@@ -19,8 +18,7 @@ let client: Redis;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  client = connectRedis({ url: redis.url, sentinels: [], masterName: 'mymaster', password: undefined, sentinelPassword: undefined, tls: false, tlsCaFile: undefined });
-  expect(await waitReady(client, 5_000)).toBe(true);
+  client = await redis.snapshotConnection();
 });
 afterAll(async () => {
   client?.disconnect();
