@@ -75,7 +75,11 @@ function positiveInt(name, raw) {
   return n;
 }
 
-/** The resolved settings (`json`: print JSON, not the table), or { help: true }, or { table: FILE }. Throws with the usage on bad input. */
+/**
+ * { settings, json } for a run (the settings it measures with, saved with
+ * its results; `json`: print JSON, not the table), or { help: true }, or
+ * { table: FILE }. Throws with the usage on bad input.
+ */
 export function parseBenchOptions(argv) {
   let parsed;
   try {
@@ -99,9 +103,9 @@ export function parseBenchOptions(argv) {
     if (parsed.json) throw new Error(`--json prints a run's results; a saved results file is JSON already: read ${parsed.table} itself\n${USAGE}`);
     return { table: parsed.table };
   }
-  const settings = { ...(parsed.quick ? MODES.quick : MODES.full), json: parsed.json };
+  const settings = { ...(parsed.quick ? MODES.quick : MODES.full) };
   if (parsed.rounds !== undefined) settings.rounds = positiveInt('rounds', parsed.rounds);
   if (parsed.concurrency !== undefined) settings.concurrency = concurrencyList(parsed.concurrency);
   settings.figures = parsed.figures === undefined ? MEASURABLE_FIGURES : figureList(parsed.figures);
-  return settings;
+  return { settings, json: parsed.json };
 }

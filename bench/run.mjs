@@ -34,23 +34,24 @@ function rowsOf({ apply, bootstrap, memory }, settings) {
 const startedAt = performance.now();
 const progress = (message) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}\n`);
 
-let settings;
+let parsed;
 try {
-  settings = parseBenchOptions(process.argv.slice(2));
+  parsed = parseBenchOptions(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`${err.message}\n`);
   process.exit(2);
 }
-if (settings.help) {
+if (parsed.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-if (settings.table !== undefined) {
+if (parsed.table !== undefined) {
   // Rows are rebuilt from the raw rounds, so a saved run shows with today's table code.
-  const saved = JSON.parse(readFileSync(settings.table, 'utf8'));
+  const saved = JSON.parse(readFileSync(parsed.table, 'utf8'));
   process.stdout.write(`${resultsTable({ ...saved, rows: rowsOf(saved.raw, saved.settings) }).join('\n')}\n`);
   process.exit(0);
 }
+const { settings, json } = parsed;
 if (!existsSync(CLI_PATH)) {
   process.stderr.write(`${CLI_PATH} is missing: run "npm run bench" (it builds first) or "npm run build"\n`);
   process.exit(2);
@@ -100,7 +101,7 @@ async function main() {
   };
   const results = { ...summary, raw: { apply, bootstrap, memory } };
   const paths = writeResults(results);
-  if (settings.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify({ ...summary, files: paths }, null, 2)}\n`);
   } else {
     process.stdout.write(`\n${resultsTable(results).join('\n')}\n\nResults: ${paths.join(', ')}\n`);
